@@ -1,0 +1,5 @@
+#pragma once
+/// \file preprocessing.hpp
+/// Umbrella header of eigenml's `preprocessing` module.
+
+#include "eigenml/core.hpp"
