@@ -1,0 +1,250 @@
+// eigenml's side of the benchmark workloads (issue 5). The names match peers/bench_torch.cpp and
+// peers/bench_numpy.py so benchmarks/run.py can pair them. Threads: BENCH_THREADS (default 1)
+// sets Eigen's thread count (the benchmarks are built with OpenMP so Eigen's GEMM can use it).
+#include <benchmark/benchmark.h>
+
+#include <eigenml/eigenml.hpp>
+
+#include <cstdlib>
+#include <string>
+
+using namespace eigenml;
+
+namespace {
+
+int bench_threads() {
+  const char* env = std::getenv("BENCH_THREADS");
+  return env ? std::atoi(env) : 1;
+}
+
+Labels random_labels(Index n, int k, Rng& rng) {
+  Labels y(n);
+  for (Index i = 0; i < n; ++i) y(i) = static_cast<int>(rng.below(static_cast<std::uint64_t>(k)));
+  return y;
+}
+
+nn::Sequential<float> mlp() {
+  nn::Sequential<float> net;
+  net.add(nn::Dense<float>(784, 256));
+  net.add(nn::ReLU<float>());
+  net.add(nn::Dense<float>(256, 128));
+  net.add(nn::ReLU<float>());
+  net.add(nn::Dense<float>(128, 10));
+  return net;
+}
+
+nn::Sequential<float> cnn() {
+  nn::Sequential<float> net;
+  net.add(nn::Conv2D<float>({.in_channels = 1, .height = 28, .width = 28, .out_channels = 8, .kernel = 3, .stride = 1,
+                             .padding = 1}));
+  net.add(nn::ReLU<float>());
+  net.add(nn::MaxPool2D<float>({.channels = 8, .height = 28, .width = 28, .kernel = 2, .stride = 2}));
+  net.add(nn::Conv2D<float>({.in_channels = 8, .height = 14, .width = 14, .out_channels = 16, .kernel = 3, .stride = 1,
+                             .padding = 1}));
+  net.add(nn::ReLU<float>());
+  net.add(nn::MaxPool2D<float>({.channels = 16, .height = 14, .width = 14, .kernel = 2, .stride = 2}));
+  net.add(nn::Flatten<float>());
+  net.add(nn::Dense<float>(784, 10));
+  return net;
+}
+
+template <class Recurrent>
+nn::Sequential<float> recurrent() {
+  nn::Sequential<float> net;
+  net.add(Recurrent({.input_size = 32, .hidden_size = 128, .seq_len = 50}));
+  net.add(nn::Dense<float>(128, 10));
+  return net;
+}
+
+/// One training step = forward + loss + backward + optimizer step, as the peers time it.
+void train_step(benchmark::State& state, nn::Sequential<float>& net, const Matrix<float>& X, const Labels& y) {
+  nn::CrossEntropyLoss<float> loss;
+  optim::SGD<float> opt({.lr = 0.01f});
+  const auto params = net.parameters();
+  for (auto _ : state) {
+    const Matrix<float>& out = net.forward(X);
+    benchmark::DoNotOptimize(loss.forward(out, y));
+    net.backward(loss.backward());
+    opt.step(params);
+  }
+  state.SetItemsProcessed(state.iterations() * X.rows());
+}
+
+void infer(benchmark::State& state, nn::Sequential<float>& net, const Matrix<float>& X) {
+  net.set_training(false);
+  for (auto _ : state) benchmark::DoNotOptimize(net.forward(X).data());
+  state.SetItemsProcessed(state.iterations() * X.rows());
+}
+
+void W1_train(benchmark::State& state) {
+  Rng rng(0);
+  auto net = mlp();
+  train_step(state, net, random_uniform<float>(64, 784, rng, 0, 1), random_labels(64, 10, rng));
+}
+void W1_infer(benchmark::State& state) {
+  Rng rng(0);
+  auto net = mlp();
+  infer(state, net, random_uniform<float>(state.range(0), 784, rng, 0, 1));
+}
+void W2_train(benchmark::State& state) {
+  Rng rng(0);
+  auto net = cnn();
+  train_step(state, net, random_uniform<float>(64, 784, rng, 0, 1), random_labels(64, 10, rng));
+}
+void W2_infer(benchmark::State& state) {
+  Rng rng(0);
+  auto net = cnn();
+  infer(state, net, random_uniform<float>(state.range(0), 784, rng, 0, 1));
+}
+void W3_rnn_train(benchmark::State& state) {
+  Rng rng(0);
+  auto net = recurrent<nn::RNN<float>>();
+  train_step(state, net, random_normal<float>(32, 50 * 32, rng), random_labels(32, 10, rng));
+}
+void W3_lstm_train(benchmark::State& state) {
+  Rng rng(0);
+  auto net = recurrent<nn::LSTM<float>>();
+  train_step(state, net, random_normal<float>(32, 50 * 32, rng), random_labels(32, 10, rng));
+}
+
+// W4: logistic regression, 100,000 x 20, double.
+struct LogisticData {
+  Matrix<double> X;
+  Labels y;
+  LogisticData() {
+    Rng rng(0);
+    X = random_normal<double>(100000, 20, rng);
+    y.resize(X.rows());
+    for (Index i = 0; i < X.rows(); ++i) y(i) = X(i, 0) + 0.5 * rng.normal() > 0 ? 1 : 0;
+  }
+};
+const LogisticData& logistic_data() {
+  static const LogisticData d;
+  return d;
+}
+
+void W4_gd100(benchmark::State& state) {
+  const auto& d = logistic_data();
+  for (auto _ : state) {
+    LogisticRegression<double> c;
+    optim::SGD<double> opt({.lr = 0.1});
+    c.fit(d.X, d.y, opt, {.epochs = 100, .batch_size = 0, .shuffle = false, .seed = 0, .progress = false});
+    benchmark::DoNotOptimize(c.coef().data());
+  }
+}
+void W4_exact(benchmark::State& state) {
+  const auto& d = logistic_data();
+  for (auto _ : state) {
+    LogisticRegression<double> c;
+    c.fit(d.X, d.y);
+    benchmark::DoNotOptimize(c.coef().data());
+  }
+}
+
+// W5: linear regression, double.
+struct LinearData {
+  Matrix<double> X;
+  Vector<double> y;
+  LinearData(Index n, Index d) {
+    Rng rng(1);
+    X = random_normal<double>(n, d, rng);
+    const Vector<double> w = random_normal<double>(d, 1, rng);
+    y = X * w;
+    for (Index i = 0; i < n; ++i) y(i) += 0.5 + 0.1 * rng.normal();
+  }
+};
+const LinearData& linear_data(Index n, Index d) {
+  static const LinearData tall(1000000, 10), wide(100000, 100);
+  return n == 1000000 ? tall : wide;
+}
+
+void W5_exact(benchmark::State& state) {
+  const auto& d = linear_data(state.range(0), state.range(1));
+  for (auto _ : state) {
+    LinearRegression<double> m;
+    m.fit(d.X, d.y);
+    benchmark::DoNotOptimize(m.coef().data());
+  }
+}
+/// The baseline the exact fit is judged against: normal equations with an intercept column,
+/// (X~^T X~) w = X~^T y by Cholesky — fast, and numerically the weakest method.
+void W5_normal_eq(benchmark::State& state) {
+  const auto& d = linear_data(state.range(0), state.range(1));
+  const Index n = d.X.rows(), p = d.X.cols();
+  for (auto _ : state) {
+    Eigen::MatrixXd G(p + 1, p + 1);
+    Eigen::VectorXd b(p + 1);
+    G.topLeftCorner(p, p).setZero();
+    G.topLeftCorner(p, p).selfadjointView<Eigen::Lower>().rankUpdate(d.X.transpose());
+    G.bottomLeftCorner(1, p) = d.X.colwise().sum();
+    G(p, p) = static_cast<double>(n);
+    b.head(p).noalias() = d.X.transpose() * d.y;
+    b(p) = d.y.sum();
+    Eigen::VectorXd w = G.selfadjointView<Eigen::Lower>().llt().solve(b);
+    benchmark::DoNotOptimize(w.data());
+  }
+}
+void W5_gd100(benchmark::State& state) {
+  const auto& d = linear_data(state.range(0), state.range(1));
+  for (auto _ : state) {
+    LinearRegression<double> m;
+    optim::SGD<double> opt({.lr = 0.01});
+    m.fit(d.X, d.y, opt, {.epochs = 100, .batch_size = 0, .shuffle = false, .seed = 0, .progress = false});
+    benchmark::DoNotOptimize(m.coef().data());
+  }
+}
+
+/// The machine's matrix-product rate, measured in the same run: C = A B, n x n.
+template <class T>
+void gemm(benchmark::State& state) {
+  const Index n = state.range(0);
+  Rng rng(0);
+  const Eigen::Matrix<T, -1, -1> A = random_uniform<T>(n, n, rng), B = random_uniform<T>(n, n, rng);
+  Eigen::Matrix<T, -1, -1> C(n, n);
+  for (auto _ : state) {
+    C.noalias() = A * B;
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * static_cast<double>(n * n * n) * static_cast<double>(state.iterations()),
+                                                benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+void register_all() {
+  const int threads = bench_threads();
+  Eigen::setNbThreads(threads);
+  benchmark::AddCustomContext("threads", std::to_string(threads));
+  benchmark::AddCustomContext("library", "eigenml");
+  benchmark::AddCustomContext("eigen_threads", std::to_string(Eigen::nbThreads()));
+  auto us = benchmark::kMicrosecond;
+  auto ms = benchmark::kMillisecond;
+  benchmark::RegisterBenchmark("gemm/f32/256", gemm<float>)->Arg(256)->Unit(us);
+  benchmark::RegisterBenchmark("gemm/f32/512", gemm<float>)->Arg(512)->Unit(us);
+  benchmark::RegisterBenchmark("gemm/f64/512", gemm<double>)->Arg(512)->Unit(us);
+  benchmark::RegisterBenchmark("W1/train/b64", W1_train)->Unit(us);
+  benchmark::RegisterBenchmark("W1/infer/b1", W1_infer)->Arg(1)->Unit(us);
+  benchmark::RegisterBenchmark("W1/infer/b256", W1_infer)->Arg(256)->Unit(us);
+  benchmark::RegisterBenchmark("W2/train/b64", W2_train)->Unit(us);
+  benchmark::RegisterBenchmark("W2/infer/b1", W2_infer)->Arg(1)->Unit(us);
+  benchmark::RegisterBenchmark("W2/infer/b256", W2_infer)->Arg(256)->Unit(us);
+  benchmark::RegisterBenchmark("W3/rnn/train", W3_rnn_train)->Unit(us);
+  benchmark::RegisterBenchmark("W3/lstm/train", W3_lstm_train)->Unit(us);
+  benchmark::RegisterBenchmark("W4/gd100", W4_gd100)->Unit(ms);
+  benchmark::RegisterBenchmark("W4/exact", W4_exact)->Unit(ms);
+  benchmark::RegisterBenchmark("W5/1000kx10/exact", W5_exact)->Args({1000000, 10})->Unit(ms);
+  benchmark::RegisterBenchmark("W5/1000kx10/normal_eq", W5_normal_eq)->Args({1000000, 10})->Unit(ms);
+  benchmark::RegisterBenchmark("W5/1000kx10/gd100", W5_gd100)->Args({1000000, 10})->Unit(ms);
+  benchmark::RegisterBenchmark("W5/100kx100/exact", W5_exact)->Args({100000, 100})->Unit(ms);
+  benchmark::RegisterBenchmark("W5/100kx100/normal_eq", W5_normal_eq)->Args({100000, 100})->Unit(ms);
+  benchmark::RegisterBenchmark("W5/100kx100/gd100", W5_gd100)->Args({100000, 100})->Unit(ms);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
