@@ -52,4 +52,31 @@ void softmax_rows(const Eigen::MatrixBase<Derived>& Z, Matrix<T>& P) {
   }
 }
 
+/// Element-wise logistic sigmoid of an array expression into `out` (same shape), vectorised and
+/// stable: with e = exp(-|x|) (never overflows), sigmoid(x) = 1 / (1 + e) for x >= 0 and
+/// e / (1 + e) for x < 0, so both tails keep full relative precision. One exp per element.
+/// `out` is resized to x's shape and must not alias `x`.
+template <class T, class Derived>
+void sigmoid_array(const Eigen::ArrayBase<Derived>& x, Matrix<T>& out) {
+  out.resize(x.rows(), x.cols());
+  // Coefficient-wise expressions: reading `out` while writing it is safe element by element.
+  out.array() = (-x.abs()).exp();
+  out.array() = (x >= T(0)).select(T(1) / (T(1) + out.array()), out.array() / (T(1) + out.array()));
+}
+
+/// Row-wise softmax of `Z` into `P` (same shape), shifted by each row's maximum, using the caller's
+/// buffers `row_max` and `row_sum` (length N) so a steady-state call allocates nothing.
+/// Afterwards `row_max(i) + log(row_sum(i))` is row i's log-sum-exp. `P` must not alias `Z`.
+template <class T, class Derived>
+void softmax_rows(const Eigen::MatrixBase<Derived>& Z, Matrix<T>& P, Vector<T>& row_max, Vector<T>& row_sum) {
+  row_max.resize(Z.rows());
+  row_sum.resize(Z.rows());
+  P.resize(Z.rows(), Z.cols());
+  row_max = Z.rowwise().maxCoeff();
+  // Z - max <= 0 in every entry, so exp never overflows and the row sum is in [1, K].
+  P.array() = (Z.array().colwise() - row_max.array()).exp();
+  row_sum = P.rowwise().sum();
+  P.array().colwise() /= row_sum.array();
+}
+
 }  // namespace eigenml::detail
