@@ -1,2 +1,240 @@
 #pragma once
-// Placeholder: filled in by the issue that builds nn/pooling.
+/// \file nn/pooling.hpp
+/// `nn::MaxPool2D` and `nn::AvgPool2D`: 2-D pooling over `kernel x kernel` windows moved by
+/// `stride` over each channel of an image batch, with optional padding, as PyTorch's
+/// `nn.MaxPool2d` / `nn.AvgPool2d` (defaults: `ceil_mode=False`, `count_include_pad=True`).
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "eigenml/core.hpp"
+#include "eigenml/detail/check.hpp"
+#include "eigenml/detail/im2col.hpp"
+#include "eigenml/nn/layer.hpp"
+
+namespace eigenml::nn {
+
+/// Options of `MaxPool2D` and `AvgPool2D`. All fields but `padding` are required (> 0);
+/// `padding <= kernel / 2`, so every window overlaps the image.
+struct Pool2DOptions {
+  int channels = 0;  ///< C
+  int height = 0;    ///< H
+  int width = 0;     ///< W
+  int kernel = 0;    ///< k: the window is k x k
+  int stride = 0;    ///< s
+  int padding = 0;   ///< p: padding on every side (never wins a max; zeros for an average)
+};
+
+namespace detail_pool {
+
+inline detail::WindowGeometry make_geometry(const Pool2DOptions& o, const char* where) {
+  auto positive = [&](int v, const char* field) {
+    detail::require(v > 0, where, field, "must be > 0, got " + std::to_string(v));
+  };
+  positive(o.channels, "channels");
+  positive(o.height, "height");
+  positive(o.width, "width");
+  positive(o.kernel, "kernel");
+  positive(o.stride, "stride");
+  detail::require(o.padding >= 0 && o.padding <= o.kernel / 2, where, "padding",
+                  "must be in 0..kernel/2 = 0.." + std::to_string(o.kernel / 2) + ", got " + std::to_string(o.padding));
+  const Index ph = Index(o.height) + 2 * Index(o.padding), pw = Index(o.width) + 2 * Index(o.padding);
+  detail::require(o.kernel <= ph && o.kernel <= pw, where, "kernel",
+                  std::to_string(o.kernel) + " is larger than the padded input " + std::to_string(ph) + "x" +
+                      std::to_string(pw) + " (height/width + 2*padding): the output would be empty");
+  return detail::WindowGeometry(o.channels, o.height, o.width, o.kernel, o.stride, o.padding);
+}
+
+/// Rows [lo, hi) of the input covered by the window of output row `o` (padding excluded).
+inline void window(Index o, Index stride, Index padding, Index kernel, Index in, Index& lo, Index& hi) {
+  const Index start = o * stride - padding;
+  lo = start < 0 ? 0 : start;
+  hi = start + kernel > in ? in : start + kernel;
+}
+
+}  // namespace detail_pool
+
+/// Max pooling. Input `N x (C*H*W)`, output `N x (C*H_out*W_out)` (C order), with
+/// `H_out = floor((H + 2p - k)/s) + 1`:
+///
+///     Y(n, c, y, x) = max over the window's positions inside the image of X(n, c, ., .)
+///
+/// Padding never wins (it acts as -inf). Backward routes each output's gradient to the input
+/// position that won its max (ties: the first in row-major window order, as PyTorch; a NaN in a
+/// window wins); overlapping windows (`stride < kernel`) accumulate.
+template <class T>
+class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
+ public:
+  using Options = Pool2DOptions;
+
+  explicit MaxPool2D(const Pool2DOptions& options)
+      : options_(options), geom_(detail_pool::make_geometry(options, "MaxPool2D")) {}
+
+  const Matrix<T>& forward(const Matrix<T>& X) override {
+    detail::check_cols("MaxPool2D::forward", "X", X, input_size());
+    const Index N = X.rows(), C = geom_.channels, H = geom_.height, W = geom_.width;
+    const Index Ho = geom_.out_height, Wo = geom_.out_width, k = geom_.kernel, s = geom_.stride, p = geom_.padding;
+    Y_.resize(N, C * Ho * Wo);
+    argmax_.resize(N, C * Ho * Wo);
+    for (Index n = 0; n < N; ++n) {
+      const T* x = X.data() + n * X.cols();
+      T* y = Y_.data() + n * Y_.cols();
+      std::int32_t* a = argmax_.data() + n * argmax_.cols();
+      for (Index c = 0; c < C; ++c) {
+        const Index plane = c * H * W;
+        for (Index oh = 0; oh < Ho; ++oh) {
+          Index ih_lo, ih_hi;
+          detail_pool::window(oh, s, p, k, H, ih_lo, ih_hi);
+          for (Index ow = 0; ow < Wo; ++ow) {
+            Index iw_lo, iw_hi;
+            detail_pool::window(ow, s, p, k, W, iw_lo, iw_hi);
+            // PyTorch's rule: start at -inf, take a value if it is larger or NaN (so ties keep
+            // the first maximum and NaN propagates).
+            T best = -std::numeric_limits<T>::infinity();
+            Index best_at = plane + ih_lo * W + iw_lo;
+            for (Index ih = ih_lo; ih < ih_hi; ++ih)
+              for (Index iw = iw_lo; iw < iw_hi; ++iw) {
+                const Index at = plane + ih * W + iw;
+                const T v = x[at];
+                if (v > best || v != v) {
+                  best = v;
+                  best_at = at;
+                }
+              }
+            const Index out = (c * Ho + oh) * Wo + ow;
+            y[out] = best;
+            a[out] = static_cast<std::int32_t>(best_at);
+          }
+        }
+      }
+    }
+    batch_ = N;
+    return Y_;
+  }
+
+  /// dX(n, argmax(n, q)) += dY(n, q) for every output q.
+  const Matrix<T>& backward(const Matrix<T>& dY) override {
+    if (batch_ < 0) detail::fail("MaxPool2D::backward", "called before forward");
+    detail::check_rows("MaxPool2D::backward", "dY", dY.rows(), "the last forward's X", batch_);
+    detail::check_cols("MaxPool2D::backward", "dY", dY, argmax_.cols());
+    const Index N = dY.rows(), Q = dY.cols();
+    dX_.resize(N, input_size());
+    dX_.setZero();
+    for (Index n = 0; n < N; ++n) {
+      const T* dy = dY.data() + n * Q;
+      const std::int32_t* a = argmax_.data() + n * Q;
+      T* dx = dX_.data() + n * dX_.cols();
+      for (Index q = 0; q < Q; ++q) dx[a[q]] += dy[q];
+    }
+    return dX_;
+  }
+
+  std::string name() const override { return "MaxPool2D"; }
+  Index input_size() const override { return geom_.in_size(); }
+  Index output_size(Index /*input_size*/) const override { return geom_.channels * geom_.out_pixels(); }
+  const Pool2DOptions& options() const { return options_; }
+  Index out_height() const { return geom_.out_height; }
+  Index out_width() const { return geom_.out_width; }
+
+ private:
+  Pool2DOptions options_;
+  detail::WindowGeometry geom_;
+  Index batch_ = -1;  // N of the last forward (-1: none yet)
+  Matrix<T> Y_;       // N x C*Ho*Wo
+  // N x C*Ho*Wo: for each output, the index within the sample's row of the input that won
+  Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> argmax_;
+  Matrix<T> dX_;      // N x C*H*W
+};
+
+/// Average pooling. Input `N x (C*H*W)`, output `N x (C*H_out*W_out)` (C order):
+///
+///     Y(n, c, y, x) = (1 / k^2) * sum over the window's positions inside the image of X(n, c, ., .)
+///
+/// Padded positions count as zeros (the divisor is always `k*k`, PyTorch's default
+/// `count_include_pad=True`). Backward: each input position receives `dY / k^2` from every window
+/// that covers it.
+template <class T>
+class AvgPool2D : public LayerBase<AvgPool2D<T>, T> {
+ public:
+  using Options = Pool2DOptions;
+
+  explicit AvgPool2D(const Pool2DOptions& options)
+      : options_(options), geom_(detail_pool::make_geometry(options, "AvgPool2D")) {}
+
+  const Matrix<T>& forward(const Matrix<T>& X) override {
+    detail::check_cols("AvgPool2D::forward", "X", X, input_size());
+    const Index N = X.rows(), C = geom_.channels, H = geom_.height, W = geom_.width;
+    const Index Ho = geom_.out_height, Wo = geom_.out_width, k = geom_.kernel, s = geom_.stride, p = geom_.padding;
+    const T scale = T(1) / static_cast<T>(k * k);
+    Y_.resize(N, C * Ho * Wo);
+    for (Index n = 0; n < N; ++n) {
+      const T* x = X.data() + n * X.cols();
+      T* y = Y_.data() + n * Y_.cols();
+      for (Index c = 0; c < C; ++c) {
+        const T* plane = x + c * H * W;
+        for (Index oh = 0; oh < Ho; ++oh) {
+          Index ih_lo, ih_hi;
+          detail_pool::window(oh, s, p, k, H, ih_lo, ih_hi);
+          for (Index ow = 0; ow < Wo; ++ow) {
+            Index iw_lo, iw_hi;
+            detail_pool::window(ow, s, p, k, W, iw_lo, iw_hi);
+            T sum = T(0);
+            for (Index ih = ih_lo; ih < ih_hi; ++ih)
+              for (Index iw = iw_lo; iw < iw_hi; ++iw) sum += plane[ih * W + iw];
+            y[(c * Ho + oh) * Wo + ow] = sum * scale;
+          }
+        }
+      }
+    }
+    batch_ = N;
+    return Y_;
+  }
+
+  const Matrix<T>& backward(const Matrix<T>& dY) override {
+    if (batch_ < 0) detail::fail("AvgPool2D::backward", "called before forward");
+    detail::check_rows("AvgPool2D::backward", "dY", dY.rows(), "the last forward's X", batch_);
+    detail::check_cols("AvgPool2D::backward", "dY", dY, output_size(input_size()));
+    const Index N = dY.rows(), C = geom_.channels, H = geom_.height, W = geom_.width;
+    const Index Ho = geom_.out_height, Wo = geom_.out_width, k = geom_.kernel, s = geom_.stride, p = geom_.padding;
+    const T scale = T(1) / static_cast<T>(k * k);
+    dX_.resize(N, input_size());
+    dX_.setZero();
+    for (Index n = 0; n < N; ++n) {
+      const T* dy = dY.data() + n * dY.cols();
+      T* dx = dX_.data() + n * dX_.cols();
+      for (Index c = 0; c < C; ++c) {
+        T* plane = dx + c * H * W;
+        for (Index oh = 0; oh < Ho; ++oh) {
+          Index ih_lo, ih_hi;
+          detail_pool::window(oh, s, p, k, H, ih_lo, ih_hi);
+          for (Index ow = 0; ow < Wo; ++ow) {
+            Index iw_lo, iw_hi;
+            detail_pool::window(ow, s, p, k, W, iw_lo, iw_hi);
+            const T g = dy[(c * Ho + oh) * Wo + ow] * scale;  // dY/dX = 1/k^2 for every covered position
+            for (Index ih = ih_lo; ih < ih_hi; ++ih)
+              for (Index iw = iw_lo; iw < iw_hi; ++iw) plane[ih * W + iw] += g;
+          }
+        }
+      }
+    }
+    return dX_;
+  }
+
+  std::string name() const override { return "AvgPool2D"; }
+  Index input_size() const override { return geom_.in_size(); }
+  Index output_size(Index /*input_size*/) const override { return geom_.channels * geom_.out_pixels(); }
+  const Pool2DOptions& options() const { return options_; }
+  Index out_height() const { return geom_.out_height; }
+  Index out_width() const { return geom_.out_width; }
+
+ private:
+  Pool2DOptions options_;
+  detail::WindowGeometry geom_;
+  Index batch_ = -1;  // N of the last forward (-1: none yet)
+  Matrix<T> Y_;       // N x C*Ho*Wo
+  Matrix<T> dX_;      // N x C*H*W
+};
+
+}  // namespace eigenml::nn
