@@ -6,4 +6,6 @@
 /// - one_hot.hpp: one_hot
 
 #include "eigenml/core.hpp"
+#include "eigenml/preprocessing/one_hot.hpp"
+#include "eigenml/preprocessing/scalers.hpp"
 #include "eigenml/preprocessing/split.hpp"
