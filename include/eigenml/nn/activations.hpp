@@ -9,29 +9,14 @@
 /// outputs and gradients.
 
 #include <cmath>
-#include <limits>
 #include <numbers>
 #include <string>
-#include <string_view>
 
 #include "eigenml/core.hpp"
 #include "eigenml/detail/check.hpp"
+#include "eigenml/detail/nn_checks.hpp"
 #include "eigenml/detail/numerics.hpp"
 #include "eigenml/nn/layer.hpp"
-
-namespace eigenml::detail {
-
-/// Shared precondition of every activation's backward: a forward ran, and dY has the shape of its
-/// output (the message names both shapes).
-template <class T>
-void check_activation_backward(std::string_view where, bool has_forward, const Matrix<T>& dY, Index rows,
-                               Index cols) {
-  if (!has_forward) fail(where, "backward called before forward");
-  if (dY.rows() != rows || dY.cols() != cols)
-    fail(where, "dY has shape " + shape_of(dY) + " but the last forward output has shape " + shape_str(rows, cols));
-}
-
-}  // namespace eigenml::detail
 
 namespace eigenml::nn {
 

@@ -16,28 +16,8 @@
 
 #include "eigenml/core.hpp"
 #include "eigenml/detail/check.hpp"
+#include "eigenml/detail/nn_checks.hpp"
 #include "eigenml/detail/numerics.hpp"
-
-namespace eigenml::detail {
-
-/// Every entry of `y` must lie in [0, 1]; the message names the first one outside.
-template <class Derived>
-void check_unit_interval(std::string_view where, std::string_view name, const Eigen::DenseBase<Derived>& y) {
-  using T = typename Derived::Scalar;
-  if (((y.derived().array() >= T(0)) && (y.derived().array() <= T(1))).all()) return;
-  for (Index i = 0; i < y.rows(); ++i)
-    for (Index j = 0; j < y.cols(); ++j)
-      if (!(y(i, j) >= T(0) && y(i, j) <= T(1)))
-        fail(where, std::string(name) + " value " + std::to_string(static_cast<double>(y(i, j))) + " at row " +
-                        std::to_string(i) + ", column " + std::to_string(j) + " is outside [0, 1]");
-}
-
-/// Shared precondition of every loss's backward.
-inline void check_loss_backward(std::string_view where, bool has_forward) {
-  if (!has_forward) fail(where, "backward called before forward");
-}
-
-}  // namespace eigenml::detail
 
 namespace eigenml::nn {
 
@@ -48,6 +28,9 @@ namespace eigenml::nn {
 template <class T>
 class MSELoss {
  public:
+  /// pred: N x D, target: N x D. Returns the mean squared error and keeps dL/dpred for backward.
+  /// Throws std::invalid_argument on a shape mismatch (naming both shapes), an empty batch, or
+  /// NaN/Inf in pred or target.
   template <class Derived>
   T forward(const Matrix<T>& pred, const Eigen::MatrixBase<Derived>& target) {
     static_assert(std::is_same_v<typename Derived::Scalar, T>,
@@ -90,6 +73,9 @@ class MSELoss {
 template <class T>
 class BCEWithLogitsLoss {
  public:
+  /// pred (logits): N x D, target: N x D in [0, 1]. Returns the mean loss and keeps dL/dpred for
+  /// backward. Throws std::invalid_argument on a shape mismatch (naming both shapes), an empty
+  /// batch, NaN/Inf in pred or target, or a target outside [0, 1].
   template <class Derived>
   T forward(const Matrix<T>& pred, const Eigen::MatrixBase<Derived>& target) {
     static_assert(std::is_same_v<typename Derived::Scalar, T>,
@@ -135,6 +121,9 @@ class BCEWithLogitsLoss {
 template <class T>
 class CrossEntropyLoss {
  public:
+  /// pred (logits): N x K, target: N labels in 0..K-1. Returns the mean loss over rows and keeps
+  /// dL/dpred for backward. Throws std::invalid_argument on an empty batch, a label count that is
+  /// not N, NaN/Inf in pred, or a label outside 0..K-1.
   T forward(const Matrix<T>& pred, const Labels& target) {
     constexpr std::string_view where = "CrossEntropyLoss::forward";
     has_forward_ = false;
