@@ -1,2 +1,461 @@
 #pragma once
-// Placeholder: filled in by the issue that builds nn/sequential.
+/// \file nn/sequential.hpp
+/// `Sequential`: layers applied one after another, composed at run time behind `Layer<T>` (one
+/// virtual call per layer per batch), and the mini-batch training loop `fit`.
+///
+/// Training step (per mini-batch of n rows):
+///   P = f_L(...f_1(X_b))          forward, every layer keeps what its backward needs
+///   l = loss.forward(P, y_b)      mean over the batch
+///   dL/dP = loss.backward()       backward through the layers in reverse, each layer sets its
+///   optimizer.step(parameters())  parameters' grad (overwriting); then one optimizer update.
+/// The batches are gathered into buffers allocated once per fit, the parameter list is built once,
+/// and layers reuse their buffers, so a step with the same batch size allocates nothing.
+
+#include <algorithm>
+#include <concepts>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "eigenml/core.hpp"
+#include "eigenml/detail/check.hpp"
+#include "eigenml/detail/progress.hpp"
+#include "eigenml/init.hpp"
+#include "eigenml/nn/dense.hpp"
+#include "eigenml/nn/layer.hpp"
+#include "eigenml/optim/optimizer.hpp"
+#include "eigenml/random.hpp"
+
+namespace eigenml::nn {
+
+/// Stop when the monitored loss (validation loss when `fit` has validation data, else the
+/// training loss) has not improved by more than `min_delta` for `patience` epochs in a row.
+/// With `restore_best_weights`, the network ends with the parameters of its best epoch (whether
+/// it stopped early or ran every epoch).
+struct EarlyStopping {
+  int patience = 5;
+  double min_delta = 0.0;
+  bool restore_best_weights = true;
+
+  void validate() const {
+    detail::require(patience >= 1, "EarlyStopping", "patience", "must be >= 1, got " + std::to_string(patience));
+    detail::require(std::isfinite(min_delta) && min_delta >= 0.0, "EarlyStopping", "min_delta",
+                    "must be finite and >= 0, got " + std::to_string(min_delta));
+  }
+};
+
+/// What `fit` does at the end of every epoch, in this order (all optional):
+///  1. `early_stopping`: track the monitored loss, remember the best weights, maybe stop;
+///  2. `on_epoch_end(epoch, history, monitored)`: any user code (learning-rate schedules, logging,
+///     checkpoints); `epoch` is 1-based, `monitored` the loss early stopping watches. Returning
+///     false stops training after this epoch.
+template <class T>
+struct FitCallbacks {
+  std::optional<EarlyStopping> early_stopping{};
+  std::function<bool(int epoch, const History& history, double monitored)> on_epoch_end{};
+};
+
+/// A network of layers applied in order: `Y = f_L(...f_2(f_1(X)))`.
+///
+/// Layers are owned (`add` takes them by value); copies are deep (each copy has its own weights,
+/// e.g. one model per worker thread). `Sequential` is itself a `Layer`, so networks nest.
+///
+/// Initialisation: each layer starts as its constructor made it (`Dense`: Glorot uniform from its
+/// own seed, zero bias). `initialize(seed)` re-draws every parameter of the network from one
+/// `Rng(seed)`, layer by layer in order: He uniform for a layer followed by ReLU, LeakyReLU or
+/// GELU, Glorot uniform otherwise, zero for biases (`n x 1` parameters). `fit` never
+/// re-initialises, so a loaded or pre-trained network can be fine-tuned.
+template <class T>
+class Sequential final : public LayerBase<Sequential<T>, T> {
+ public:
+  Sequential() = default;
+
+  Sequential(const Sequential& other) : LayerBase<Sequential<T>, T>(other), in_(other.in_), width_(other.width_) {
+    layers_.reserve(other.layers_.size());
+    for (const auto& l : other.layers_) layers_.push_back(l->clone());
+  }
+  Sequential& operator=(const Sequential& other) {
+    if (this != &other) {
+      Sequential copy(other);
+      *this = std::move(copy);
+    }
+    return *this;
+  }
+  Sequential(Sequential&&) noexcept = default;
+  Sequential& operator=(Sequential&&) noexcept = default;
+  ~Sequential() override = default;
+
+  /// Appends a copy of (or moves in) `layer`. Throws std::invalid_argument when the layer's input
+  /// width differs from the width the network outputs so far.
+  template <class L>
+    requires std::derived_from<std::remove_cvref_t<L>, Layer<T>>
+  Sequential& add(L&& layer) {
+    return add(std::unique_ptr<Layer<T>>(std::make_unique<std::remove_cvref_t<L>>(std::forward<L>(layer))));
+  }
+
+  /// Appends an already allocated layer (used by model loading).
+  Sequential& add(std::unique_ptr<Layer<T>> layer) {
+    if (!layer) detail::fail("Sequential::add", "layer is null");
+    const Index expects = layer->input_size();
+    if (expects >= 0 && width_ >= 0 && expects != width_)
+      detail::fail("Sequential::add", layer->name() + " (layer " + std::to_string(layers_.size()) + ") expects " +
+                                          std::to_string(expects) + " inputs but the previous layer (" +
+                                          layers_.back()->name() + ") outputs " + std::to_string(width_));
+    // All layers so far keep the width unchanged: this layer fixes the network's input width.
+    if (expects >= 0 && width_ < 0) in_ = expects;
+    width_ = layer->output_size(width_ >= 0 ? width_ : expects);
+    layer->set_training(this->training_);
+    layers_.push_back(std::move(layer));
+    return *this;
+  }
+
+  std::size_t size() const { return layers_.size(); }
+  bool empty() const { return layers_.empty(); }
+
+  /// The `i`-th layer (0-based); throws std::out_of_range.
+  Layer<T>& layer(std::size_t i) {
+    check_index(i);
+    return *layers_[i];
+  }
+  const Layer<T>& layer(std::size_t i) const {
+    check_index(i);
+    return *layers_[i];
+  }
+
+  /// X: N x input_size() -> N x output width, through every layer.
+  const Matrix<T>& forward(const Matrix<T>& X) override {
+    if (layers_.empty()) detail::fail("Sequential::forward", "the network has no layers");
+    if (in_ >= 0) detail::check_cols("Sequential::forward", "X", X, in_);
+    const Matrix<T>* h = &X;
+    for (auto& l : layers_) h = &l->forward(*h);
+    return *h;
+  }
+
+  /// dY: dL/d(output) -> dL/dX, through the layers in reverse; sets every parameter's grad.
+  const Matrix<T>& backward(const Matrix<T>& dY) override {
+    if (layers_.empty()) detail::fail("Sequential::backward", "the network has no layers");
+    const Matrix<T>* g = &dY;
+    for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = &(*it)->backward(*g);
+    return *g;
+  }
+
+  /// Every layer's parameters, layers in order, each layer's in its own order.
+  std::vector<Parameter<T>*> parameters() override {
+    std::vector<Parameter<T>*> all;
+    for (auto& l : layers_) {
+      auto p = l->parameters();
+      all.insert(all.end(), p.begin(), p.end());
+    }
+    return all;
+  }
+
+  void set_training(bool training) override {
+    this->training_ = training;
+    for (auto& l : layers_) l->set_training(training);
+  }
+
+  /// Values per input sample, or -1 while no layer fixes it.
+  Index input_size() const override { return in_; }
+  Index output_size(Index input_size) const override {
+    Index w = input_size;
+    for (const auto& l : layers_) w = l->output_size(w);
+    return w;
+  }
+  std::string name() const override { return "Sequential"; }
+
+  /// Re-draws every parameter from `Rng(seed)` (see the class comment): same seed, bit-identical
+  /// weights. Fans of a generic `r x c` weight: fan_in = c, fan_out = r.
+  void initialize(std::uint64_t seed) {
+    Rng rng(seed);
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const bool relu_next = i + 1 < layers_.size() && is_relu_like(layers_[i + 1]->name());
+      const Init kind = relu_next ? Init::he_uniform : Init::glorot_uniform;
+      if (auto* dense = dynamic_cast<Dense<T>*>(layers_[i].get())) {
+        dense->initialize(kind, rng);
+        continue;
+      }
+      for (auto* p : layers_[i]->parameters()) {
+        if (p->value.cols() == 1) {
+          p->value.setZero();  // bias
+        } else if (kind == Init::he_uniform) {
+          eigenml::init::he_uniform(p->value, p->value.cols(), rng);
+        } else {
+          eigenml::init::glorot_uniform(p->value, p->value.cols(), p->value.rows(), rng);
+        }
+        p->grad.setZero();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Training and inference
+
+  /// Trains on (X, targets) by mini-batch gradient descent: `options.epochs` passes, batches of
+  /// `options.batch_size` rows (0 = the whole set), rows reshuffled every epoch from
+  /// `Rng(options.seed)` when `options.shuffle`. `targets` are `Labels` (class indices, for
+  /// `CrossEntropyLoss`) or a matrix/vector with one row per sample (for `MSELoss`,
+  /// `BCEWithLogitsLoss`). Returns the mean training loss of every epoch (the mean over samples
+  /// of the batch losses). Runs in training mode and restores the mode it found.
+  ///
+  /// Throws std::invalid_argument on bad data (empty, wrong feature count, NaN/Inf, rows not
+  /// matching, labels outside 0..K-1) and std::runtime_error naming the epoch and batch when the
+  /// loss becomes NaN or infinite (the weights are then left as the failing step found them).
+  template <class Loss, class Target>
+  History fit(Eigen::Ref<const Matrix<T>> X, const Target& targets, Loss& loss, optim::Optimizer<T>& optimizer,
+              const TrainOptions& options, const FitCallbacks<T>& callbacks = {}) {
+    return fit_impl<Loss, Target>(X, targets, loss, optimizer, options, nullptr, nullptr, callbacks);
+  }
+
+  /// As above, and after every epoch evaluates the loss on (X_val, y_val) (`History::val_loss`)
+  /// and, for `Labels` targets, the accuracy of the row-wise argmax (`History::val_accuracy`).
+  /// Early stopping then watches the validation loss.
+  template <class Loss, class Target>
+  History fit(Eigen::Ref<const Matrix<T>> X, const Target& targets, Loss& loss, optim::Optimizer<T>& optimizer,
+              const TrainOptions& options, Eigen::Ref<const Matrix<T>> X_val, const Target& y_val,
+              const FitCallbacks<T>& callbacks = {}) {
+    return fit_impl<Loss, Target>(X, targets, loss, optimizer, options, &X_val, &y_val, callbacks);
+  }
+
+  /// The network's outputs for X (N x output width), in evaluation mode, `batch_size` rows at a
+  /// time (bounded memory); leaves the training/evaluation mode as it found it.
+  Matrix<T> predict(Eigen::Ref<const Matrix<T>> X, Index batch_size = 256) {
+    check_input("Sequential::predict", X);
+    detail::require(batch_size >= 1, "Sequential::predict", "batch_size", "must be >= 1");
+    ModeGuard guard(*this, false);
+    Matrix<T> out;
+    const Index N = X.rows();
+    for (Index start = 0; start < N; start += batch_size) {
+      const Index n = std::min(batch_size, N - start);
+      eval_X_ = X.middleRows(start, n);
+      const Matrix<T>& Y = forward(eval_X_);
+      if (start == 0) out.resize(N, Y.cols());
+      out.middleRows(start, n) = Y;
+    }
+    return out;
+  }
+
+  /// Mean loss over (X, targets) in evaluation mode, in batches; leaves the mode as it found it.
+  template <class Loss, class Target>
+  double evaluate(Eigen::Ref<const Matrix<T>> X, const Target& targets, Loss& loss, Index batch_size = 256) {
+    check_input("Sequential::evaluate", X);
+    check_targets("Sequential::evaluate", X, targets);
+    detail::require(batch_size >= 1, "Sequential::evaluate", "batch_size", "must be >= 1");
+    return evaluate_impl(X, targets, loss, batch_size, nullptr);
+  }
+
+ private:
+  template <class Target>
+  static constexpr bool is_labels_v = std::is_integral_v<typename Target::Scalar>;
+
+  /// Sets a mode for a scope and restores the previous one (also on exceptions).
+  struct ModeGuard {
+    ModeGuard(Sequential& net, bool training) : net_(net), previous_(net.training()) { net_.set_training(training); }
+    ~ModeGuard() { net_.set_training(previous_); }
+    ModeGuard(const ModeGuard&) = delete;
+    ModeGuard& operator=(const ModeGuard&) = delete;
+    Sequential& net_;
+    bool previous_;
+  };
+
+  [[noreturn]] static void diverged(int epoch, Index batch, Index batches, const std::string& what) {
+    throw std::runtime_error("Sequential::fit: " + what + " at epoch " + std::to_string(epoch) + ", batch " +
+                             std::to_string(batch) + " of " + std::to_string(batches) +
+                             "; training diverged (try a smaller learning rate or scale the inputs)");
+  }
+
+  static bool is_relu_like(const std::string& name) { return name == "ReLU" || name == "LeakyReLU" || name == "GELU"; }
+
+  void check_index(std::size_t i) const {
+    if (i >= layers_.size())
+      throw std::out_of_range("Sequential::layer: index " + std::to_string(i) + " out of range for " +
+                              std::to_string(layers_.size()) + " layers");
+  }
+
+  void check_input(const char* where, const Eigen::Ref<const Matrix<T>>& X) const {
+    if (layers_.empty()) detail::fail(where, "the network has no layers");
+    detail::check_nonempty(where, "X", X);
+    if (in_ >= 0 && X.cols() != in_)
+      detail::fail(where, "X has " + std::to_string(X.cols()) + " features per sample (shape " + detail::shape_of(X) +
+                              ") but the network expects " + std::to_string(in_));
+    detail::check_finite(where, "X", X);
+  }
+
+  template <class Target>
+  void check_targets(const char* where, const Eigen::Ref<const Matrix<T>>& X, const Target& y) const {
+    detail::check_rows(where, "X", X.rows(), "targets", y.rows());
+    const Index out = output_size(X.cols());
+    if constexpr (is_labels_v<Target>) {
+      if (y.cols() != 1) detail::fail(where, "labels must be one column, got shape " + detail::shape_of(y));
+      // One logit per class: labels must index a column of the output.
+      if (out >= 1) detail::check_labels(where, y, out == 1 ? 2 : out);
+    } else {
+      if (out >= 0 && y.cols() != out)
+        detail::fail(where, "targets have " + std::to_string(y.cols()) + " columns (shape " + detail::shape_of(y) +
+                                ") but the network outputs " + std::to_string(out) + " values per sample");
+      detail::check_finite(where, "targets", y);
+    }
+  }
+
+  /// Copies rows `idx[0..n)` of `src` into the first n rows of `dst` (already sized n rows).
+  template <class Src, class Dst>
+  static void gather_rows(const Src& src, const Index* idx, Index n, Dst& dst) {
+    for (Index i = 0; i < n; ++i) dst.row(i) = src.row(idx[i]);
+  }
+
+  template <class Target>
+  using TargetBuffer = std::conditional_t<is_labels_v<Target>, Labels, Matrix<T>>;
+
+  /// Mean loss (and, when `accuracy` is given, the argmax accuracy) in evaluation mode.
+  template <class Loss, class Target>
+  double evaluate_impl(const Eigen::Ref<const Matrix<T>>& X, const Target& y, Loss& loss, Index batch_size,
+                       double* accuracy) {
+    ModeGuard guard(*this, false);
+    TargetBuffer<Target> yb;
+    const Index N = X.rows();
+    double total = 0.0;
+    Index correct = 0;
+    for (Index start = 0; start < N; start += batch_size) {
+      const Index n = std::min(batch_size, N - start);
+      eval_X_ = X.middleRows(start, n);
+      yb = y.middleRows(start, n);
+      const Matrix<T>& P = forward(eval_X_);
+      total += static_cast<double>(loss.forward(P, yb)) * static_cast<double>(n);
+      if constexpr (is_labels_v<Target>) {
+        if (accuracy) {
+          for (Index i = 0; i < n; ++i) {
+            Index pred = 0;
+            if (P.cols() == 1)
+              pred = P(i, 0) > T(0) ? 1 : 0;
+            else
+              P.row(i).maxCoeff(&pred);
+            correct += pred == yb(i) ? 1 : 0;
+          }
+        }
+      }
+    }
+    if (accuracy) *accuracy = static_cast<double>(correct) / static_cast<double>(N);
+    return total / static_cast<double>(N);
+  }
+
+  template <class Loss, class Target>
+  History fit_impl(const Eigen::Ref<const Matrix<T>>& X, const Target& y, Loss& loss, optim::Optimizer<T>& optimizer,
+                   const TrainOptions& options, const Eigen::Ref<const Matrix<T>>* X_val, const Target* y_val,
+                   const FitCallbacks<T>& callbacks) {
+    constexpr const char* where = "Sequential::fit";
+    options.validate();
+    if (callbacks.early_stopping) callbacks.early_stopping->validate();
+    check_input(where, X);
+    check_targets(where, X, y);
+    if (X_val) {
+      check_input(where, *X_val);
+      detail::check_cols(where, "X_val", *X_val, X.cols());
+      check_targets(where, *X_val, *y_val);
+    }
+
+    ModeGuard guard(*this, true);
+    const Index N = X.rows();
+    const Index B = (options.batch_size == 0 || options.batch_size >= N) ? N : Index(options.batch_size);
+    const Index batches = (N + B - 1) / B;
+    const Index tail = N - (batches - 1) * B;  // rows of the last batch (== B when B divides N)
+
+    // Everything a step touches is allocated here, once.
+    const std::vector<Parameter<T>*> params = parameters();
+    std::vector<Index> order(static_cast<std::size_t>(N));
+    std::iota(order.begin(), order.end(), Index(0));
+    Matrix<T> Xb(B, X.cols()), Xt(tail < B ? tail : 0, X.cols());
+    TargetBuffer<Target> yb, yt;
+    if constexpr (is_labels_v<Target>) {
+      yb.resize(B);
+      yt.resize(tail < B ? tail : 0);
+    } else {
+      yb.resize(B, y.cols());
+      yt.resize(tail < B ? tail : 0, y.cols());
+    }
+    if (batches == 1) {  // full batch: gather once, the order of rows does not change the gradient
+      Xb = X;
+      yb = y;
+    }
+
+    Rng rng(options.seed);
+    History history;
+    history.loss.reserve(static_cast<std::size_t>(options.epochs));
+    detail::ProgressBar progress(options.progress, options.epochs, batches, N);
+
+    // Early stopping state.
+    double best = std::numeric_limits<double>::infinity();
+    int since_best = 0;
+    std::vector<Matrix<T>> best_weights;
+
+    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+      if (options.shuffle && batches > 1) rng.shuffle(order.begin(), order.end());
+      progress.start_epoch();
+      double epoch_sum = 0.0;
+      for (Index b = 0; b < batches; ++b) {
+        const Index start = b * B;
+        const Index n = std::min(B, N - start);
+        Matrix<T>& xb = n == B ? Xb : Xt;
+        TargetBuffer<Target>& tb = n == B ? yb : yt;
+        if (batches > 1) {
+          gather_rows(X, order.data() + start, n, xb);
+          gather_rows(y, order.data() + start, n, tb);
+        }
+        const Matrix<T>& P = forward(xb);
+        // Divergence is caught here, before the loss rejects non-finite predictions as bad input.
+        if (!P.allFinite()) diverged(epoch, b + 1, batches, "the network output contains NaN or Inf");
+        const T l = loss.forward(P, tb);
+        if (!std::isfinite(static_cast<double>(l)))
+          diverged(epoch, b + 1, batches,
+                   std::string("the loss became ") + (std::isnan(static_cast<double>(l)) ? "NaN" : "infinite"));
+        backward(loss.backward());
+        optimizer.step(params);
+        epoch_sum += static_cast<double>(l) * static_cast<double>(n);
+        progress.update(epoch, b + 1, start + n, epoch_sum / static_cast<double>(start + n));
+      }
+      history.loss.push_back(epoch_sum / static_cast<double>(N));
+
+      double monitored = history.loss.back();
+      if (X_val) {
+        double acc = 0.0;
+        monitored = evaluate_impl(*X_val, *y_val, loss, std::max<Index>(B, 256), is_labels_v<Target> ? &acc : nullptr);
+        history.val_loss.push_back(monitored);
+        if constexpr (is_labels_v<Target>) history.val_accuracy.push_back(acc);
+      }
+
+      bool stop = false;
+      if (callbacks.early_stopping) {
+        const EarlyStopping& es = *callbacks.early_stopping;
+        if (monitored < best - es.min_delta) {
+          best = monitored;
+          since_best = 0;
+          if (es.restore_best_weights) {
+            best_weights.resize(params.size());
+            for (std::size_t k = 0; k < params.size(); ++k) best_weights[k] = params[k]->value;
+          }
+        } else if (++since_best >= es.patience) {
+          stop = true;
+        }
+      }
+      if (callbacks.on_epoch_end && !callbacks.on_epoch_end(epoch, history, monitored)) stop = true;
+      if (stop) break;
+    }
+    if (callbacks.early_stopping && callbacks.early_stopping->restore_best_weights && !best_weights.empty())
+      for (std::size_t k = 0; k < params.size(); ++k) params[k]->value = best_weights[k];
+    return history;
+  }
+
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  Index in_ = -1;     // input width fixed by the first sized layer, -1 while unknown
+  Index width_ = -1;  // output width of the layers so far, -1 while unknown
+  Matrix<T> eval_X_;  // batch buffer of predict / evaluate
+};
+
+}  // namespace eigenml::nn
