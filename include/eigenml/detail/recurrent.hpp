@@ -156,7 +156,7 @@ class RecurrentBase : public nn::LayerBase<Derived, T> {
   /// the recurrent side (the same buffer except in GRU), both `N x T*G`:
   ///   dW_ih = steps(dAih)^T steps(X)       G x F
   ///   dW_hh = steps(dAhh)^T steps(Hprev)   G x H   (h_{t-1} for each step; h_{-1} = 0)
-  ///   db_ih = column sums of steps(dAih),  db_hh = column sums of steps(dAhh)
+  ///   db_ih = steps(dAih)^T 1,  db_hh = steps(dAhh)^T 1  (column sums)
   ///   steps(dX) = steps(dAih) W_ih         (N*T) x F
   const Matrix<T>& end_backward(const Matrix<T>& dAih, const Matrix<T>& dAhh) {
     const Index G = Gates * H();
@@ -164,8 +164,11 @@ class RecurrentBase : public nn::LayerBase<Derived, T> {
     const auto Dhh = steps(dAhh, G);
     W_ih_.grad.noalias() = Dih.transpose() * steps(X_, F());
     W_hh_.grad.noalias() = Dhh.transpose() * steps(Hprev_, H());
-    b_ih_.grad = Dih.colwise().sum().transpose();
-    b_hh_.grad = Dhh.colwise().sum().transpose();
+    // Column sums as GEMVs with a ones vector: Eigen's colwise().sum() walks a row-major matrix
+    // column by column (strided), which cost as much as a GEMM here.
+    if (ones_.size() != Dih.rows()) ones_.setOnes(Dih.rows());
+    b_ih_.grad.noalias() = Dih.transpose() * ones_;
+    b_hh_.grad.noalias() = Dhh.transpose() * ones_;
     dX_.resize(X_.rows(), X_.cols());
     steps(dX_, F()).noalias() = Dih * W_ih_.value;
     return dX_;
@@ -184,6 +187,7 @@ class RecurrentBase : public nn::LayerBase<Derived, T> {
   Matrix<T> dh_;     // N x H     dL/dh_t, carried backwards in time
   Matrix<T> dX_;     // N x T*F
   Vector<T> bias_;   // G         a combined bias where the cell allows it (b_ih + b_hh)
+  Vector<T> ones_;   // N*T       all ones (bias gradients as column sums)
 };
 
 }  // namespace eigenml::detail
