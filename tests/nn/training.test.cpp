@@ -6,6 +6,7 @@
 #include <eigenml/nn/losses.hpp>
 #include <eigenml/nn/sequential.hpp>
 #include <eigenml/optim/adam.hpp>
+#include <eigenml/optim/lr_scheduler.hpp>
 #include <eigenml/optim/sgd.hpp>
 #include <eigenml/random.hpp>
 
@@ -291,4 +292,50 @@ TEMPLATE_TEST_CASE("predict and evaluate run in evaluation mode, in batches, res
   const double full = net.evaluate(X, target, mse, 1000);
   CHECK(net.evaluate(X, target, mse, 3) == Approx(full).epsilon(1e-5));
   CHECK(full == Approx(expected.squaredNorm() / 20.0).epsilon(1e-5));
+}
+
+TEMPLATE_TEST_CASE("fit: an LR schedule is stepped once per epoch with the monitored loss", "[nn][training]", float,
+                   double) {
+  using T = TestType;
+  Matrix<T> X, Xv;
+  Labels y, yv;
+  blobs<T>(10, 1, X, y);
+  blobs<T>(10, 2, Xv, yv);
+  {  // StepLR: halves the rate every 2 epochs; on_epoch_end sees the rate of the next epoch.
+    nn::Sequential<T> net = mlp<T>(2, 4, 3, 5);
+    nn::CrossEntropyLoss<T> loss;
+    optim::SGD<T> opt({.lr = 0.1});
+    optim::StepLR<T> sched(opt, {.step_size = 2, .gamma = 0.5});
+    std::vector<double> rates;
+    nn::FitCallbacks<T> cb{.lr_scheduler = &sched, .on_epoch_end = [&](int, const History&, double) {
+                             rates.push_back(static_cast<double>(opt.lr()));
+                             return true;
+                           }};
+    net.fit(X, y, loss, opt, {.epochs = 5, .batch_size = 8}, cb);
+    REQUIRE(rates.size() == 5);
+    CHECK(rates[0] == Approx(0.1));
+    CHECK(rates[1] == Approx(0.05));
+    CHECK(rates[2] == Approx(0.05));
+    CHECK(rates[3] == Approx(0.025));
+    CHECK(rates[4] == Approx(0.025));
+  }
+  {  // ReduceLROnPlateau watches the validation loss: rotated validation labels make it rise.
+    for (Index i = 0; i < yv.size(); ++i) yv(i) = (yv(i) + 1) % 3;
+    nn::Sequential<T> net = mlp<T>(2, 4, 3, 5);
+    nn::CrossEntropyLoss<T> loss;
+    optim::SGD<T> opt({.lr = 0.2});
+    optim::ReduceLROnPlateau<T> plateau(opt, {.factor = 0.5, .patience = 0});
+    nn::FitCallbacks<T> cb{.lr_scheduler = &plateau};
+    const History h = net.fit(X, y, loss, opt, {.epochs = 6, .batch_size = 8}, Xv, yv, cb);
+    CHECK(plateau.best() == Approx(*std::min_element(h.val_loss.begin(), h.val_loss.end())));
+    CHECK(opt.lr() < T(0.2));
+  }
+  {  // A schedule of another optimizer is rejected.
+    nn::Sequential<T> net = mlp<T>(2, 4, 3, 5);
+    nn::CrossEntropyLoss<T> loss;
+    optim::SGD<T> opt({.lr = 0.1}), other({.lr = 0.1});
+    optim::StepLR<T> sched(other, {.step_size = 2});
+    CHECK_THROWS_WITH(net.fit(X, y, loss, opt, {.epochs = 1}, {.lr_scheduler = &sched}),
+                      Catch::Contains("different optimizer"));
+  }
 }

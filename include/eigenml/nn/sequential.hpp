@@ -32,6 +32,7 @@
 #include "eigenml/init.hpp"
 #include "eigenml/nn/dense.hpp"
 #include "eigenml/nn/layer.hpp"
+#include "eigenml/optim/lr_scheduler.hpp"
 #include "eigenml/optim/optimizer.hpp"
 #include "eigenml/random.hpp"
 
@@ -53,14 +54,18 @@ struct EarlyStopping {
   }
 };
 
-/// What `fit` does at the end of every epoch, in this order (all optional):
+/// What `fit` does at the end of every epoch, in this order (all optional). The *monitored* loss
+/// is the validation loss when `fit` has validation data, else the epoch's training loss.
 ///  1. `early_stopping`: track the monitored loss, remember the best weights, maybe stop;
-///  2. `on_epoch_end(epoch, history, monitored)`: any user code (learning-rate schedules, logging,
-///     checkpoints); `epoch` is 1-based, `monitored` the loss early stopping watches. Returning
-///     false stops training after this epoch.
+///  2. `lr_scheduler->step(monitored)`: set the learning rate of the next epoch (any
+///     `optim::LRScheduler`, e.g. `StepLR`, `CosineAnnealingLR`, or `ReduceLROnPlateau`, which
+///     watches the monitored loss); it must drive the optimizer passed to `fit`;
+///  3. `on_epoch_end(epoch, history, monitored)`: any user code (logging, checkpoints, a
+///     hand-made schedule); `epoch` is 1-based. Returning false stops training after this epoch.
 template <class T>
 struct FitCallbacks {
   std::optional<EarlyStopping> early_stopping{};
+  optim::LRScheduler<T>* lr_scheduler = nullptr;
   std::function<bool(int epoch, const History& history, double monitored)> on_epoch_end{};
 };
 
@@ -353,6 +358,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     constexpr const char* where = "Sequential::fit";
     options.validate();
     if (callbacks.early_stopping) callbacks.early_stopping->validate();
+    if (callbacks.lr_scheduler && &callbacks.lr_scheduler->optimizer() != &optimizer)
+      detail::fail(where, "callbacks.lr_scheduler drives a different optimizer than the one passed to fit");
     check_input(where, X);
     check_targets(where, X, y);
     if (X_val) {
@@ -444,6 +451,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
           stop = true;
         }
       }
+      if (callbacks.lr_scheduler) callbacks.lr_scheduler->step(monitored);
       if (callbacks.on_epoch_end && !callbacks.on_epoch_end(epoch, history, monitored)) stop = true;
       if (stop) break;
     }
