@@ -191,6 +191,42 @@ TEST_CASE("Conv2D gradients are sums over the batch and are overwritten", "[nn][
   CHECK(test::rel_error(db_sum, db_all) < 1e-13);
 }
 
+TEMPLATE_TEST_CASE("Conv2D splits large images into chunks with the same result", "[nn][conv2d]", float, double) {
+  using T = TestType;
+  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+  // 2 x 36 x 36 images: im2col of one sample takes ~0.4 MB (double), so a batch of 11 is split
+  // into several GEMMs with a shorter last chunk, and backward recomputes im2col per chunk.
+  const nn::Conv2DOptions o{.in_channels = 2, .height = 36, .width = 36, .out_channels = 4, .kernel = 3,
+                            .padding = 1};
+  nn::Conv2D<T> conv(o, 8);
+  Rng rng(13);
+  const Index N = 11;
+  const Matrix<T> X = random_uniform<T>(N, conv.input_size(), rng);
+  const Matrix<T> Y = conv.forward(X);
+  REQUIRE(conv.samples_per_gemm() > 1);
+  REQUIRE(conv.samples_per_gemm() < N);
+  REQUIRE(N % conv.samples_per_gemm() != 0);
+  CHECK(test::rel_error(Y.template cast<double>(),
+                        naive_conv<T>(X, conv.weight().value, conv.bias().value, o).template cast<double>()) < tol);
+
+  // Backward over the chunked batch equals the sum of one-sample backwards (one GEMM each).
+  const Matrix<T> dY = random_uniform<T>(N, conv.output_size(conv.input_size()), rng);
+  const Matrix<T> dX = conv.backward(dY);
+  const Matrix<T> dW = conv.weight().grad, db = conv.bias().grad;
+  Matrix<T> dW_sum = Matrix<T>::Zero(dW.rows(), dW.cols()), db_sum = Matrix<T>::Zero(db.rows(), 1);
+  for (Index n = 0; n < N; ++n) {
+    const Matrix<T> Yn = conv.forward(X.row(n));
+    CHECK(test::rel_error(Yn.template cast<double>(), Matrix<double>(Y.row(n).template cast<double>())) < tol);
+    REQUIRE(conv.samples_per_gemm() == 1);
+    const Matrix<T> dXn = conv.backward(dY.row(n));
+    CHECK(test::rel_error(dXn.template cast<double>(), Matrix<double>(dX.row(n).template cast<double>())) < tol);
+    dW_sum += conv.weight().grad;
+    db_sum += conv.bias().grad;
+  }
+  CHECK(test::rel_error(dW_sum.template cast<double>(), dW.template cast<double>()) < tol);
+  CHECK(test::rel_error(db_sum.template cast<double>(), db.template cast<double>()) < tol);
+}
+
 TEST_CASE("Conv2D describes itself and is initialised from a seed", "[nn][conv2d]") {
   const nn::Conv2DOptions o{.in_channels = 3, .height = 7, .width = 5, .out_channels = 4, .kernel = 3,
                             .stride = 2, .padding = 1};

@@ -10,7 +10,8 @@
 ///    `(c, i, j)`: `cols(r, n*P + oh*W_out + ow) = X(n, c, oh*s - p + i, ow*s - p + j)`, or 0 where that
 ///    position lies in the zero padding.
 /// Sample-major blocks of `P` columns keep both the writes of im2col and the reads of col2im
-/// contiguous, and make a convolution `W (OC x C*k*k) * cols` a single GEMM for the whole batch.
+/// contiguous, and make a convolution `W (OC x C*k*k) * cols` a single GEMM for a whole batch (or
+/// for a chunk of samples: both functions work on a range of samples).
 
 #include <algorithm>
 
@@ -50,14 +51,16 @@ inline void valid_range(Index in, Index out, Index stride, Index padding, Index 
   lo = std::min(lo, hi);
 }
 
-/// cols = im2col(X): `X` is `N x g.in_size()`, `cols` must already be `g.patch_size() x N*P`.
+/// cols = im2col of the samples `first .. first+count-1` of `X` (`N x g.in_size()`): writes columns
+/// `0 .. count*P-1` of `cols` (`g.patch_size()` rows, at least `count*P` columns; the row stride is
+/// `cols.cols()`), sample `first + m` in columns `m*P .. (m+1)*P-1`.
 template <class T>
-void im2col(const Matrix<T>& X, const WindowGeometry& g, Matrix<T>& cols) {
-  const Index N = X.rows(), P = g.out_pixels(), k = g.kernel, s = g.stride, p = g.padding;
+void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& g, Matrix<T>& cols) {
+  const Index P = g.out_pixels(), k = g.kernel, s = g.stride, p = g.padding;
   const Index H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
-  const Index ld = cols.cols();  // = N*P, the row stride of cols
-  for (Index n = 0; n < N; ++n) {
-    const T* x = X.data() + n * X.cols();  // one sample stays hot in cache while its k*k*C rows fill
+  const Index ld = cols.cols();
+  for (Index m = 0; m < count; ++m) {
+    const T* x = X.data() + (first + m) * X.cols();  // one sample stays hot while its C*k*k rows fill
     for (Index c = 0; c < g.channels; ++c) {
       const T* plane = x + c * H * W;
       for (Index i = 0; i < k; ++i) {
@@ -66,17 +69,20 @@ void im2col(const Matrix<T>& X, const WindowGeometry& g, Matrix<T>& cols) {
         for (Index j = 0; j < k; ++j) {
           Index ow_lo, ow_hi;
           valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
-          T* dst = cols.data() + ((c * k + i) * k + j) * ld + n * P;
+          T* dst = cols.data() + ((c * k + i) * k + j) * ld + m * P;
           std::fill(dst, dst + oh_lo * Wo, T(0));
           for (Index oh = oh_lo; oh < oh_hi; ++oh) {
             T* d = dst + oh * Wo;
             // plane[base + ow*s] = X(n, c, oh*s - p + i, ow*s - p + j), in bounds for ow in [ow_lo, ow_hi)
             const Index base = (oh * s - p + i) * W + (j - p);
             std::fill(d, d + ow_lo, T(0));
-            if (s == 1)
+            if (ow_lo == ow_hi) {
+              // the whole row of taps lies in the padding (filled below)
+            } else if (s == 1) {
               std::copy(plane + base + ow_lo, plane + base + ow_hi, d + ow_lo);
-            else
+            } else {
               for (Index ow = ow_lo; ow < ow_hi; ++ow) d[ow] = plane[base + ow * s];
+            }
             std::fill(d + ow_hi, d + Wo, T(0));
           }
           std::fill(dst + oh_hi * Wo, dst + P, T(0));
@@ -86,18 +92,19 @@ void im2col(const Matrix<T>& X, const WindowGeometry& g, Matrix<T>& cols) {
   }
 }
 
-/// dX = col2im(dcols), the adjoint of im2col: every column entry is added back to the input
-/// position it was copied from (overlapping windows accumulate; padding entries are dropped).
-/// `dcols` is `g.patch_size() x N*P`; `dX` is resized to `N x g.in_size()` and overwritten.
+/// dX = col2im(dcols), the adjoint of im2col, for the samples `first .. first+count-1`: rows
+/// `first .. first+count-1` of `dX` (`N x g.in_size()`, already sized) are overwritten with the sum
+/// of every column entry at the input position it was copied from (overlapping windows
+/// accumulate; entries from the padding are dropped). `dcols` is laid out as im2col writes it.
 template <class T>
-void col2im(const Matrix<T>& dcols, const WindowGeometry& g, Index N, Matrix<T>& dX) {
+void col2im(const Matrix<T>& dcols, const WindowGeometry& g, Index first, Index count, Matrix<T>& dX) {
+  using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
   const Index P = g.out_pixels(), k = g.kernel, s = g.stride, p = g.padding;
   const Index H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
   const Index ld = dcols.cols();
-  dX.resize(N, g.in_size());
-  dX.setZero();
-  for (Index n = 0; n < N; ++n) {
-    T* x = dX.data() + n * dX.cols();
+  dX.middleRows(first, count).setZero();
+  for (Index m = 0; m < count; ++m) {
+    T* x = dX.data() + (first + m) * dX.cols();
     for (Index c = 0; c < g.channels; ++c) {
       T* plane = x + c * H * W;
       for (Index i = 0; i < k; ++i) {
@@ -106,12 +113,13 @@ void col2im(const Matrix<T>& dcols, const WindowGeometry& g, Index N, Matrix<T>&
         for (Index j = 0; j < k; ++j) {
           Index ow_lo, ow_hi;
           valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
-          const T* src = dcols.data() + ((c * k + i) * k + j) * ld + n * P;
+          if (ow_lo == ow_hi) continue;  // every tap of this (i, j) reads padding
+          const T* src = dcols.data() + ((c * k + i) * k + j) * ld + m * P;
           for (Index oh = oh_lo; oh < oh_hi; ++oh) {
             const T* d = src + oh * Wo;
             const Index base = (oh * s - p + i) * W + (j - p);
-            if (s == 1)
-              for (Index ow = ow_lo; ow < ow_hi; ++ow) plane[base + ow] += d[ow];
+            if (s == 1)  // contiguous: a vectorised add (the two ranges never overlap)
+              Eigen::Map<Arr>(plane + base + ow_lo, ow_hi - ow_lo) += Eigen::Map<const Arr>(d + ow_lo, ow_hi - ow_lo);
             else
               for (Index ow = ow_lo; ow < ow_hi; ++ow) plane[base + ow * s] += d[ow];
           }
