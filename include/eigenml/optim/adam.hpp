@@ -57,7 +57,8 @@ class AdamImpl : public optim::Optimizer<T> {
  public:
   /// Throws std::invalid_argument naming the bad field (lr, eps or weight_decay < 0, a beta
   /// outside [0, 1)).
-  explicit AdamImpl(const Options& options) : optim::Optimizer<T>(static_cast<T>(validated(options).lr)), options_(options) {}
+  explicit AdamImpl(const Options& options)
+      : optim::Optimizer<T>(static_cast<T>(validated(options).lr)), options_(options) {}
 
   const Options& options() const { return options_; }
 

@@ -200,7 +200,8 @@ template <class T>
 class LinearWarmup final : public LRScheduler<T> {
  public:
   /// Standalone: PyTorch's `LinearLR(start_factor, end_factor=1, total_iters=warmup_epochs)`.
-  LinearWarmup(Optimizer<T>& optimizer, const LinearWarmupOptions& options) : LRScheduler<T>(optimizer), options_(options) {
+  LinearWarmup(Optimizer<T>& optimizer, const LinearWarmupOptions& options)
+      : LRScheduler<T>(optimizer), options_(options) {
     validate();
     this->start(this->base_lr() * factor(0));
   }
@@ -219,7 +220,9 @@ class LinearWarmup final : public LRScheduler<T> {
   template <class Inner>
     requires std::is_base_of_v<LRScheduler<T>, std::remove_cvref_t<Inner>>
   LinearWarmup(Optimizer<T>& optimizer, const LinearWarmupOptions& options, Inner&& inner)
-      : LinearWarmup(optimizer, options, std::unique_ptr<LRScheduler<T>>(std::make_unique<std::remove_cvref_t<Inner>>(std::forward<Inner>(inner)))) {}
+      : LinearWarmup(optimizer, options,
+                     std::unique_ptr<LRScheduler<T>>(
+                         std::make_unique<std::remove_cvref_t<Inner>>(std::forward<Inner>(inner)))) {}
 
   const LinearWarmupOptions& options() const { return options_; }
   bool uses_metric() const override { return inner_ && inner_->uses_metric(); }
@@ -259,7 +262,7 @@ struct ReduceLROnPlateauOptions {
   int patience = 10;                             ///< bad epochs tolerated before reducing, >= 0
   double threshold = 1e-4;                       ///< size of a significant improvement, >= 0
   ThresholdMode threshold_mode = ThresholdMode::rel;
-  int cooldown = 0;                              ///< epochs after a reduction during which bad epochs are not counted, >= 0
+  int cooldown = 0;                              ///< epochs after a reduction that count no bad epoch, >= 0
   double min_lr = 0;                             ///< floor of the rate, >= 0
   double eps = 1e-8;                             ///< reductions smaller than this are skipped, >= 0
 };

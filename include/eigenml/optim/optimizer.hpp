@@ -40,7 +40,8 @@ class Optimizer {
   /// The learning rate used by the next `step` (schedules change it between steps).
   T lr() const { return lr_; }
   void set_lr(T lr) {
-    detail::require(lr >= T(0), "Optimizer::set_lr", "lr", "must be >= 0, got " + std::to_string(lr));
+    // The message is built only on failure: set_lr may be called every step by a schedule.
+    if (!(lr >= T(0))) detail::fail("Optimizer::set_lr", "lr must be >= 0, got " + std::to_string(lr));
     lr_ = lr;
   }
 
@@ -89,10 +90,7 @@ class Optimizer {
     seen_ = false;
   }
 
-  /// Validation helpers for option structs: `x` must be a number (not NaN) within the bound.
-  static void require_nonneg(std::string_view who, std::string_view field, double x) {
-    detail::require(x >= 0.0, who, field, "must be >= 0, got " + std::to_string(x));
-  }
+  /// Validation helper for option structs: `x` must be finite and >= 0 (NaN fails).
   static void require_finite_nonneg(std::string_view who, std::string_view field, double x) {
     detail::require(x >= 0.0 && std::isfinite(x), who, field, "must be finite and >= 0, got " + std::to_string(x));
   }
