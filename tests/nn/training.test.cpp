@@ -339,3 +339,26 @@ TEMPLATE_TEST_CASE("fit: an LR schedule is stepped once per epoch with the monit
                       Catch::Contains("different optimizer"));
   }
 }
+
+TEMPLATE_TEST_CASE("fit: regression with Vector targets recovers a linear map (MSE)", "[nn][training]", float,
+                   double) {
+  using T = TestType;
+  Rng rng(12);
+  const Matrix<T> X = random_uniform<T>(128, 3, rng);
+  Vector<T> y(128);
+  for (Index i = 0; i < 128; ++i) y(i) = T(2) * X(i, 0) - T(1) * X(i, 1) + T(0.5) * X(i, 2) + T(0.25);
+  nn::Sequential<T> net;
+  net.add(nn::Dense<T>(3, 1, 1));
+  nn::MSELoss<T> loss;
+  optim::SGD<T> opt({.lr = 0.1, .momentum = 0.9});
+  const History h = net.fit(X, y, loss, opt, {.epochs = 200, .batch_size = 16, .seed = 1});
+  CHECK(h.loss.back() < 1e-6);
+  auto p = net.parameters();
+  const double tol = std::is_same_v<T, float> ? 1e-3 : 1e-5;
+  CHECK(p[0]->value(0, 0) == Approx(2).margin(tol));
+  CHECK(p[0]->value(0, 1) == Approx(-1).margin(tol));
+  CHECK(p[0]->value(0, 2) == Approx(0.5).margin(tol));
+  CHECK(p[1]->value(0, 0) == Approx(0.25).margin(tol));
+  const Matrix<T> pred = net.predict(X);
+  CHECK((pred.col(0) - y).norm() / std::sqrt(128.0) < 10 * tol);
+}
