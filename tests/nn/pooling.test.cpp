@@ -208,6 +208,15 @@ TEMPLATE_TEST_CASE("MaxPool2D: ties go to the first maximum, padding never wins,
   CHECK(Y(0, 0) == T(0));
   CHECK(std::isnan(Y(0, 3)));
   CHECK(std::isnan(maxpool.forward(nan_in)(0, 0)));  // every 3x3 window sees the NaN
+
+  // PyTorch's rule (take a value if larger or NaN) makes the last NaN of a window win.
+  nn::MaxPool2D<T> p3({.channels = 1, .height = 2, .width = 2, .kernel = 2, .stride = 1});
+  Matrix<T> two_nans(1, 4);
+  two_nans << std::numeric_limits<T>::quiet_NaN(), T(1), std::numeric_limits<T>::quiet_NaN(), T(0);
+  CHECK(std::isnan(p3.forward(two_nans)(0, 0)));
+  Matrix<T> routed(1, 4);
+  routed << 0, 0, 1, 0;
+  CHECK(p3.backward(Matrix<T>::Ones(1, 1)) == routed);
 }
 
 TEST_CASE("Pooling in float agrees with double in backward", "[nn][pooling]") {

@@ -120,34 +120,14 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
 
   const Matrix<T>& forward(const Matrix<T>& X) override {
     detail::check_cols("MaxPool2D::forward", "X", X, input_size());
-    const Index N = X.rows(), C = geom_.channels, H = geom_.height, W = geom_.width;
-    const Index Ho = geom_.out_height, Wo = geom_.out_width;
-    Y_.resize(N, C * Ho * Wo);
-    argmax_.resize(N, C * Ho * Wo);
-    detail_pool::dispatch_kernel(geom_.kernel, [&](auto kc) {
-      constexpr int K = decltype(kc)::value;
-      for (Index n = 0; n < N; ++n)
-        for (Index c = 0; c < C; ++c) {
-          const T* x = X.data() + n * X.cols() + c * H * W;  // one channel plane of sample n
-          T* y = Y_.data() + n * Y_.cols() + c * Ho * Wo;
-          std::int32_t* a = argmax_.data() + n * argmax_.cols() + c * Ho * Wo;
-          detail_pool::for_each_window<K>(geom_, [&](Index out, Index first, auto&& each) {
-            // PyTorch's rule: start at -inf (at the first position), take a value if it is larger
-            // or NaN, so ties keep the first maximum and NaN propagates. Branch-free selects:
-            // which value wins is data-dependent and would mispredict often.
-            T best = -std::numeric_limits<T>::infinity();
-            Index best_at = first;
-            each([&](Index at) {
-              const T v = x[at];
-              const bool take = (v > best) | (v != v);
-              best = take ? v : best;
-              best_at = take ? at : best_at;
-            });
-            y[out] = best;
-            a[out] = static_cast<std::int32_t>(c * H * W + best_at);  // index within the sample's row
-          });
-        }
-    });
+    const Index N = X.rows(), Q = geom_.channels * geom_.out_pixels();
+    Y_.resize(N, Q);
+    argmax_.resize(N, Q);
+    switch (geom_.kernel) {  // loops of a compile-time size for the common kernels
+      case 2: max_planes<2>(X, Y_, argmax_, geom_); break;
+      case 3: max_planes<3>(X, Y_, argmax_, geom_); break;
+      default: max_planes<0>(X, Y_, argmax_, geom_); break;
+    }
     batch_ = N;
     return Y_;
   }
@@ -177,12 +157,71 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
   Index out_width() const { return geom_.out_width; }
 
  private:
+  using IndexMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  /// Y = max over each window, A = the offset (within the sample's row) of its winner, for
+  /// K x K windows (K = 0: the kernel size is known only at run time).
+  template <int K>
+  static void max_planes(const Matrix<T>& X, Matrix<T>& Y, IndexMatrix& A, const detail::WindowGeometry& g) {
+    const Index C = g.channels, H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
+    const Index k = g.kernel, s = g.stride, p = g.padding;
+    for (Index n = 0; n < X.rows(); ++n) {
+      const T* x = X.data() + n * X.cols();
+      T* y = Y.data() + n * Y.cols();
+      std::int32_t* a = A.data() + n * A.cols();
+      for (Index c = 0; c < C; ++c) {
+        const Index plane = c * H * W;
+        for (Index oh = 0; oh < Ho; ++oh) {
+          Index ih_lo, ih_hi;
+          detail_pool::window(oh, s, p, k, H, ih_lo, ih_hi);
+          for (Index ow = 0; ow < Wo; ++ow) {
+            Index iw_lo, iw_hi;
+            detail_pool::window(ow, s, p, k, W, iw_lo, iw_hi);
+            // PyTorch's rule: start at -inf (at the first position) and take a value if it is
+            // larger or NaN, so ties keep the first maximum and the last NaN wins. Branch-free
+            // selects (which value wins is data-dependent and would mispredict often), and NaN
+            // only noted in the hot loop: testing it in the select chain was 5x slower.
+            T best = -std::numeric_limits<T>::infinity();
+            Index best_at = plane + ih_lo * W + iw_lo;
+            bool nan = false;
+            auto consider = [&](Index at) {
+              const T v = x[at];
+              const bool take = v > best;
+              best = take ? v : best;
+              best_at = take ? at : best_at;
+              nan |= v != v;
+            };
+            if (K > 0 && ih_hi - ih_lo == K && iw_hi - iw_lo == K) {  // window inside the image
+              for (Index i = 0; i < K; ++i)
+                for (Index j = 0; j < K; ++j) consider(plane + (ih_lo + i) * W + iw_lo + j);
+            } else {
+              for (Index ih = ih_lo; ih < ih_hi; ++ih)
+                for (Index iw = iw_lo; iw < iw_hi; ++iw) consider(plane + ih * W + iw);
+            }
+            if (nan)  // rare: the last NaN of the window wins
+              for (Index ih = ih_lo; ih < ih_hi; ++ih)
+                for (Index iw = iw_lo; iw < iw_hi; ++iw) {
+                  const Index at = plane + ih * W + iw;
+                  if (x[at] != x[at]) {
+                    best = x[at];
+                    best_at = at;
+                  }
+                }
+            const Index out = (c * Ho + oh) * Wo + ow;
+            y[out] = best;
+            a[out] = static_cast<std::int32_t>(best_at);
+          }
+        }
+      }
+    }
+  }
+
   Pool2DOptions options_;
   detail::WindowGeometry geom_;
   Index batch_ = -1;  // N of the last forward (-1: none yet)
   Matrix<T> Y_;       // N x C*Ho*Wo
   // N x C*Ho*Wo: for each output, the index within the sample's row of the input that won
-  Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> argmax_;
+  IndexMatrix argmax_;
   Matrix<T> dX_;      // N x C*H*W
 };
 
