@@ -288,6 +288,9 @@ TEST_CASE("Pooling layers reject invalid options naming the field", "[nn][poolin
                       Catch::Contains("kernel") && Catch::Contains("4x2"));
     CHECK_NOTHROW(make({.channels = 1, .height = 4, .width = 4, .kernel = 3, .stride = 1, .padding = 1}));
   }
+  // MaxPool2D keeps its argmax as 32-bit offsets within a sample.
+  CHECK_THROWS_WITH((nn::MaxPool2D<float>({.channels = 65536, .height = 256, .width = 256, .kernel = 2, .stride = 2})),
+                    Catch::Contains("4294967296") && Catch::Contains("2^31"));
 }
 
 TEST_CASE("Pooling layers reject inputs of the wrong shape naming both sizes", "[nn][pooling][errors]") {

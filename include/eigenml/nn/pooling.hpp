@@ -5,9 +5,9 @@
 /// `nn.MaxPool2d` / `nn.AvgPool2d` (defaults: `ceil_mode=False`, `count_include_pad=True`).
 
 #include <cstdint>
-#include <type_traits>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "eigenml/core.hpp"
@@ -116,7 +116,11 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
   using Options = Pool2DOptions;
 
   explicit MaxPool2D(const Pool2DOptions& options)
-      : options_(options), geom_(detail_pool::make_geometry(options, "MaxPool2D")) {}
+      : options_(options), geom_(detail_pool::make_geometry(options, "MaxPool2D")) {
+    // argmax positions are stored as 32-bit offsets within a sample's row
+    detail::require(geom_.in_size() <= std::numeric_limits<std::int32_t>::max(), "MaxPool2D", "channels",
+                    "x height x width = " + std::to_string(geom_.in_size()) + " exceeds 2^31 - 1 values per sample");
+  }
 
   const Matrix<T>& forward(const Matrix<T>& X) override {
     detail::check_cols("MaxPool2D::forward", "X", X, input_size());
