@@ -82,6 +82,40 @@ inline std::string shape_string(const std::vector<std::uint64_t>& shape) {
   return s + "]";
 }
 
+}  // namespace eigenml::io
+
+namespace eigenml::detail {
+
+/// Deepest JSON nesting eigenml accepts in a file (a safetensors header nests 3 levels, a model
+/// architecture a few more per nested Sequential).
+inline constexpr int max_json_depth = 32;
+
+/// Parses JSON text from an untrusted file. Unlike a plain `nlohmann::json::parse` it rejects
+/// duplicate keys (which would silently overwrite each other) and nesting deeper than
+/// `max_json_depth`. Throws FormatError "<what>: ...".
+inline nlohmann::json parse_json_strict(std::string_view text, const std::string& what) {
+  std::vector<std::set<std::string>> keys;  // the keys seen so far in each open object
+  nlohmann::json::parser_callback_t cb = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= max_json_depth)
+      throw io::FormatError(what + ": JSON nests deeper than " + std::to_string(max_json_depth) + " levels");
+    if (event == E::object_start) keys.emplace_back();
+    if (event == E::object_end && !keys.empty()) keys.pop_back();
+    if (event == E::key && !keys.empty()) {
+      const auto& k = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(k).second) throw io::FormatError(what + ": duplicate key '" + k + "'");
+    }
+    return true;
+  };
+  nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw io::FormatError(what + " is not valid JSON");
+  return j;
+}
+
+}  // namespace eigenml::detail
+
+namespace eigenml::io {
+
 /// A parsed safetensors file: the header (tensors and metadata) and a private copy of the data
 /// section. Parsing validates the whole file; afterwards every accessor is safe.
 class Safetensors {
@@ -89,8 +123,6 @@ class Safetensors {
   /// Headers longer than this are rejected before anything is allocated for them (the
   /// reference implementation uses the same bound).
   static constexpr std::uint64_t max_header_bytes = 100u << 20;
-  /// Deepest JSON nesting accepted in a header (a valid header nests 3 levels).
-  static constexpr int max_json_depth = 16;
   /// Most dimensions a tensor may have.
   static constexpr std::size_t max_rank = 16;
 
@@ -204,28 +236,6 @@ class Safetensors {
     fail(what + " must be a non-negative integer, got " + j.dump());
   }
 
-  /// Parses the JSON header, rejecting duplicate keys (which nlohmann would silently overwrite)
-  /// and nesting deeper than max_json_depth.
-  static nlohmann::json parse_header_json(const char* begin, const char* end) {
-    std::vector<std::set<std::string>> keys;  // one set per open object
-    nlohmann::json::parser_callback_t cb = [&keys](int depth, nlohmann::json::parse_event_t event,
-                                                   nlohmann::json& parsed) {
-      using E = nlohmann::json::parse_event_t;
-      if ((event == E::object_start || event == E::array_start) && depth >= max_json_depth)
-        fail("header JSON nests deeper than " + std::to_string(max_json_depth) + " levels");
-      if (event == E::object_start) keys.emplace_back();
-      if (event == E::object_end && !keys.empty()) keys.pop_back();
-      if (event == E::key && !keys.empty()) {
-        const auto& k = parsed.get_ref<const std::string&>();
-        if (!keys.back().insert(k).second) fail("duplicate key '" + k + "' in the header");
-      }
-      return true;
-    };
-    nlohmann::json j = nlohmann::json::parse(begin, end, cb, /*allow_exceptions=*/false);
-    if (j.is_discarded()) fail("header is not valid JSON");
-    return j;
-  }
-
   void parse_impl(std::span<const std::byte> file) {
     if (file.size() < 8)
       fail("file is " + std::to_string(file.size()) +
@@ -240,7 +250,8 @@ class Safetensors {
     if (n < 2) fail("header length " + std::to_string(n) + " is too short for a JSON object");
     const char* hbegin = reinterpret_cast<const char*>(file.data() + 8);
     if (*hbegin != '{') fail("header does not start with '{' (not a JSON object)");
-    const nlohmann::json header = parse_header_json(hbegin, hbegin + n);
+    const nlohmann::json header = detail::parse_json_strict(std::string_view(hbegin, static_cast<std::size_t>(n)),
+                                                            "safetensors: header");
     if (!header.is_object()) fail("header is not a JSON object");
 
     const std::span<const std::byte> data = file.subspan(static_cast<std::size_t>(8 + n));
