@@ -1,7 +1,8 @@
 #pragma once
 /// \file nn/conv2d.hpp
 /// `nn::Conv2D`: a 2-D convolution (cross-correlation, as in PyTorch's `nn.Conv2d`) with a square
-/// kernel, a stride and zero padding, computed as im2col + one matrix product per batch.
+/// kernel, a stride and zero padding, computed as im2col + one matrix product per batch (per
+/// cache-sized chunk of the batch for large images).
 
 #include <algorithm>
 #include <cmath>
