@@ -133,8 +133,11 @@ class Conv2D : public LayerBase<Conv2D<T>, T> {
   Index out_width() const { return geom_.out_width; }
   /// Samples per GEMM in the last forward: the whole batch unless its im2col overflows the cache.
   Index samples_per_gemm() const { return chunk_; }
+  /// The parameters by name (the same objects `parameters()` returns).
   Parameter<T>& weight() { return W_; }
+  const Parameter<T>& weight() const { return W_; }
   Parameter<T>& bias() { return b_; }
+  const Parameter<T>& bias() const { return b_; }
 
  private:
   // Bytes of cols + Z + dcols one chunk may occupy: about a core's L2 cache. With the chunk's
@@ -169,8 +172,8 @@ class Conv2D : public LayerBase<Conv2D<T>, T> {
   detail::WindowGeometry geom_;
   Parameter<T> W_;   // OC x C*k*k
   Parameter<T> b_;   // OC x 1
-  Index batch_ = -1;            // N of the last forward (-1: none yet)
-  Index chunk_ = 0;             // samples per GEMM (the whole batch unless it overflows the cache)
+  Index batch_ = -1; // N of the last forward (-1: none yet)
+  Index chunk_ = 0;  // samples per GEMM (the whole batch unless it overflows the cache)
   Matrix<T> X_;      // N x C*H*W: copy of the last input, kept only when the batch is chunked
   Matrix<T> cols_;   // C*k*k x chunk*P: im2col of a chunk of the batch
   Matrix<T> Z_;      // OC x chunk*P: W*cols in forward, dY regrouped in backward
