@@ -362,3 +362,24 @@ TEMPLATE_TEST_CASE("fit: regression with Vector targets recovers a linear map (M
   const Matrix<T> pred = net.predict(X);
   CHECK((pred.col(0) - y).norm() / std::sqrt(128.0) < 10 * tol);
 }
+
+TEMPLATE_TEST_CASE("fit trains in training mode and restores the mode it found", "[nn][training]", float, double) {
+  using T = TestType;
+  Matrix<T> X;
+  Labels y;
+  blobs<T>(10, 1, X, y);
+  nn::Sequential<T> net;
+  net.add(nn::Dense<T>(2, 8)).add(nn::Dropout<T>(0.5, 1)).add(nn::Dense<T>(8, 3));
+  net.set_training(false);
+  nn::CrossEntropyLoss<T> loss;
+  optim::SGD<T> opt({.lr = 0.1});
+  std::vector<bool> modes;
+  nn::FitCallbacks<T> cb{.on_epoch_end = [&](int, const History&, double) {
+    modes.push_back(net.layer(1).training());
+    return true;
+  }};
+  net.fit(X, y, loss, opt, {.epochs = 2}, X, y, cb);  // validation runs in evaluation mode in between
+  CHECK(modes == std::vector<bool>{true, true});
+  CHECK_FALSE(net.training());
+  CHECK_FALSE(net.layer(1).training());
+}

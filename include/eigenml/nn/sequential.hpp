@@ -71,8 +71,10 @@ struct FitCallbacks {
 
 /// A network of layers applied in order: `Y = f_L(...f_2(f_1(X)))`.
 ///
-/// Layers are owned (`add` takes them by value); copies are deep (each copy has its own weights,
-/// e.g. one model per worker thread). `Sequential` is itself a `Layer`, so networks nest.
+/// Layers are owned (`add` takes them by value); copies are deep (each copy has its own weights
+/// and buffers). `forward`/`predict` write into buffers the layers own, so one instance must not be
+/// used by two threads at once: give every worker thread its own copy. `Sequential` is itself a
+/// `Layer`, so networks nest.
 ///
 /// Initialisation: each layer starts as its constructor made it (`Dense`: Glorot uniform from its
 /// own seed, zero bias). `initialize(seed)` re-draws every parameter of the network from one
