@@ -100,7 +100,8 @@ class RecurrentBase : public nn::LayerBase<Derived, T> {
   /// Validates `X` (`N x T*F`, N >= 1), keeps a copy for backward, sizes every per-step buffer
   /// (a no-op for a batch size seen before) and fills `A_` with the input projection of all
   /// steps in one GEMM: `steps(A) = steps(X) W_ih^T + bias^T`, `(N*T) x G`.
-  void begin_forward(const Matrix<T>& X, const Vector<T>& bias) {
+  template <class Bias>
+  void begin_forward(const Matrix<T>& X, const Eigen::MatrixBase<Bias>& bias) {
     if (X.cols() != input_size())
       detail::fail("nn::" + self().name() + "::forward",
                    "X has shape " + shape_of(X) + ", expected " + std::to_string(input_size()) + " columns (seq_len " +
