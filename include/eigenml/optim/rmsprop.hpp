@@ -17,6 +17,12 @@
 ///     p   = p - lr * g / d                                    (momentum == 0)
 ///
 /// `eps` is added outside the square root (PyTorch's placement).
+///
+/// One deliberate difference: the centered variance s_t - a_t^2 is clamped at 0 before the root.
+/// It is >= 0 in exact arithmetic (Cauchy-Schwarz on the EMA weights), but with a steady gradient
+/// s_t and a_t^2 converge to the same number and rounding can leave the difference negative:
+/// PyTorch then produces NaN (in float after ~1200 steps of a constant gradient with alpha =
+/// 0.99); here the step stays finite. Where the difference is >= 0 the result is PyTorch's.
 
 #include <cmath>
 #include <string>
@@ -77,12 +83,13 @@ class RMSprop final : public Optimizer<T> {
       if (options_.centered) {
         auto a = grad_avg_[i].array();
         a = alpha * a + c * (g + wd * p);
+        // max(., 0): rounding can make s - a^2 slightly negative (see the file comment).
         if (use_momentum) {
           auto b = buffers_[i].array();
-          b = mu * b + (g + wd * p) / ((s - a.square()).sqrt() + eps);
+          b = mu * b + (g + wd * p) / ((s - a.square()).max(T(0)).sqrt() + eps);
           p -= lr * b;
         } else {
-          p -= lr * ((g + wd * p) / ((s - a.square()).sqrt() + eps));
+          p -= lr * ((g + wd * p) / ((s - a.square()).max(T(0)).sqrt() + eps));
         }
       } else if (use_momentum) {
         auto b = buffers_[i].array();
