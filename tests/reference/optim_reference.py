@@ -61,10 +61,16 @@ CASES = [
     ("adam_l2_eps", "Adam lr=0.05 betas=(0.8,0.95) eps=1e-3 weight_decay=0.1",
      lambda ps: O.Adam(ps, lr=0.05, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.1, foreach=False)),
     ("adam_amsgrad", "Adam lr=0.1 amsgrad", lambda ps: O.Adam(ps, lr=0.1, amsgrad=True, foreach=False)),
+    # beta2 = 0.5: v_t falls from step 3 on, so max(v) differs from v (with beta2 = 0.999 it never
+    # falls in 5 steps and the amsgrad rows equal the plain Adam rows).
+    ("adam_amsgrad_fast_beta2", "Adam lr=0.1 betas=(0.9,0.5) amsgrad",
+     lambda ps: O.Adam(ps, lr=0.1, betas=(0.9, 0.5), amsgrad=True, foreach=False)),
     ("adamw_decoupled", "AdamW lr=0.05 betas=(0.8,0.95) eps=1e-3 weight_decay=0.1",
      lambda ps: O.AdamW(ps, lr=0.05, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.1, foreach=False)),
     ("adamw_amsgrad", "AdamW lr=0.1 amsgrad (weight_decay default 1e-2)",
      lambda ps: O.AdamW(ps, lr=0.1, amsgrad=True, foreach=False)),
+    ("adamw_amsgrad_fast_beta2", "AdamW lr=0.1 betas=(0.9,0.5) amsgrad (weight_decay default 1e-2)",
+     lambda ps: O.AdamW(ps, lr=0.1, betas=(0.9, 0.5), amsgrad=True, foreach=False)),
     ("rmsprop_default", "RMSprop defaults (lr=0.01 alpha=0.99 eps=1e-8)", lambda ps: O.RMSprop(ps, foreach=False)),
     ("rmsprop_alpha_eps_wd", "RMSprop lr=0.02 alpha=0.9 eps=1e-2 weight_decay=0.1",
      lambda ps: O.RMSprop(ps, lr=0.02, alpha=0.9, eps=1e-2, weight_decay=0.1, foreach=False)),
