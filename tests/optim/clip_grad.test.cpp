@@ -45,8 +45,19 @@ TEMPLATE_TEST_CASE("clip_grad_norm scales all gradients by one factor", "[optim]
   SECTION("non-finite gradients and a bad max_norm throw") {
     b.grad(1, 0) = std::numeric_limits<T>::quiet_NaN();
     CHECK_THROWS_WITH(optim::clip_grad_norm(params, 1.0), Catch::Contains("grad of parameter 1 contains NaN at row 1"));
+    b.grad(1, 0) = std::numeric_limits<T>::infinity();
+    CHECK_THROWS_WITH(optim::clip_grad_norm(params, 1.0), Catch::Contains("grad of parameter 1 contains Inf at row 1"));
     b.grad(1, 0) = 4;
+    CHECK(a.grad(0, 0) == 3);  // a failed call scales nothing
     CHECK_THROWS_WITH(optim::clip_grad_norm(params, -1.0), Catch::Contains("max_norm"));
+    CHECK_THROWS_WITH(optim::clip_grad_norm(params, std::nan("")), Catch::Contains("max_norm"));
+    CHECK_THROWS_WITH(optim::clip_grad_norm<T>({&a, nullptr}, 1.0), Catch::Contains("parameter 1 is a null pointer"));
+  }
+  SECTION("no parameters: norm 0") { CHECK(optim::clip_grad_norm<T>({}, 1.0) == 0); }
+  SECTION("allocates nothing") {
+    eigenml::test::EigenAllocationCounter eigen;
+    optim::clip_grad_norm(params, 1.0);
+    CHECK(eigen.count() == 0);
   }
 }
 
@@ -60,6 +71,17 @@ TEMPLATE_TEST_CASE("clip_grad_value clamps every entry", "[optim][clip]", float,
   expected << -1, 0.5, 1, -0.25;
   CHECK(a.grad == expected);
   CHECK_THROWS_WITH(optim::clip_grad_value(params, -1.0), Catch::Contains("clip_value"));
-  a.grad(0, 1) = std::numeric_limits<T>::quiet_NaN();
-  CHECK_THROWS_WITH(optim::clip_grad_value(params, 1.0), Catch::Contains("NaN at row 0, column 1"));
+  CHECK_THROWS_WITH(optim::clip_grad_value(params, std::nan("")), Catch::Contains("clip_value"));
+  CHECK_THROWS_WITH(optim::clip_grad_value<T>({&a, nullptr}, 1.0), Catch::Contains("parameter 1 is a null pointer"));
+  // Infinities are clamped like any other value (only NaN has no clamped value).
+  a.grad(1, 1) = -std::numeric_limits<T>::infinity();
+  optim::clip_grad_value(params, 1.0);
+  CHECK(a.grad(1, 1) == -1);
+  // A NaN in a later parameter: the call throws before clamping the earlier one.
+  Parameter<T> b(1, 2);
+  b.grad << T(0.5), std::numeric_limits<T>::quiet_NaN();
+  a.grad(0, 0) = T(-3);
+  CHECK_THROWS_WITH(optim::clip_grad_value<T>({&a, &b}, 1.0),
+                    Catch::Contains("grad of parameter 1 contains NaN at row 0, column 1"));
+  CHECK(a.grad(0, 0) == -3);
 }

@@ -56,18 +56,20 @@ T clip_grad_norm(const std::vector<Parameter<T>*>& params, double max_norm) {
 }
 
 /// Clamps every gradient entry to [-clip_value, clip_value]. Throws std::invalid_argument if
-/// `clip_value` is negative or NaN, or if a gradient holds NaN (which no clamp can fix).
+/// `clip_value` is negative or NaN, or if a gradient holds NaN (which no clamp can fix); a call
+/// that throws changes no gradient.
 template <class T>
 void clip_grad_value(const std::vector<Parameter<T>*>& params, double clip_value) {
   constexpr const char* who = "clip_grad_value";
   detail::require(clip_value >= 0, who, "clip_value", "must be >= 0, got " + std::to_string(clip_value));
-  const T c = static_cast<T>(clip_value);
+  // Everything is checked before anything is clamped.
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (params[i] == nullptr) detail::fail(who, "parameter " + std::to_string(i) + " is a null pointer");
-    auto& g = params[i]->grad;
+    const auto& g = params[i]->grad;
     if (g.array().isNaN().any()) detail::check_finite(who, "the grad of parameter " + std::to_string(i), g);
-    g = g.array().max(-c).min(c).matrix();
   }
+  const T c = static_cast<T>(clip_value);
+  for (auto* p : params) p->grad = p->grad.array().max(-c).min(c).matrix();
 }
 
 }  // namespace eigenml::optim
