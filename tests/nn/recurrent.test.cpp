@@ -171,6 +171,11 @@ TEMPLATE_PRODUCT_TEST_CASE("recurrent layers: shapes, names, options, init", "[n
 
   auto params = layer.parameters();
   REQUIRE(params.size() == 4);
+  const Layer& const_layer = layer;  // named accessors, in parameters() order
+  CHECK(&const_layer.W_ih() == params[0]);
+  CHECK(&layer.W_hh() == params[1]);
+  CHECK(&const_layer.b_ih() == params[2]);
+  CHECK(&layer.b_hh() == params[3]);
   const Index rows[] = {G * 16, G * 16, G * 16, G * 16}, cols[] = {3, 16, 1, 1};
   const double bound = 1.0 / std::sqrt(16.0);  // PyTorch: uniform(-1/sqrt(H), 1/sqrt(H))
   for (std::size_t k = 0; k < 4; ++k) {

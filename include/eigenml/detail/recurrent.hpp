@@ -70,10 +70,15 @@ class RecurrentBase : public nn::LayerBase<Derived, T> {
   }
   std::vector<Parameter<T>*> parameters() override { return {&W_ih_, &W_hh_, &b_ih_, &b_hh_}; }
 
+  /// The parameters by name (PyTorch's `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`).
   Parameter<T>& W_ih() { return W_ih_; }
   Parameter<T>& W_hh() { return W_hh_; }
   Parameter<T>& b_ih() { return b_ih_; }
   Parameter<T>& b_hh() { return b_hh_; }
+  const Parameter<T>& W_ih() const { return W_ih_; }
+  const Parameter<T>& W_hh() const { return W_hh_; }
+  const Parameter<T>& b_ih() const { return b_ih_; }
+  const Parameter<T>& b_hh() const { return b_hh_; }
 
  protected:
   RecurrentBase(const Options& opts, std::uint64_t seed, const char* where) : opts_(opts) {
