@@ -1,6 +1,8 @@
 #include "optim_test_support.hpp"  // first: configures Eigen's allocation check
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 
 using namespace eigenml;
@@ -117,9 +119,11 @@ TEMPLATE_TEST_CASE("state persists across calls", "[optim]", float, double) {
   }
 }
 
-TEST_CASE("set_lr rejects a negative rate", "[optim]") {
+TEST_CASE("set_lr rejects a negative or non-finite rate", "[optim]") {
   optim::Adam<double> opt;
   CHECK_THROWS_WITH(opt.set_lr(-1), Catch::Contains("lr must be >= 0"));
+  CHECK_THROWS_WITH(opt.set_lr(std::numeric_limits<double>::infinity()), Catch::Contains("finite"));
+  CHECK_THROWS_WITH(opt.set_lr(std::nan("")), Catch::Contains("lr must be"));
   opt.set_lr(0.5);
   CHECK(opt.lr() == 0.5);
   CHECK(opt.options().lr == 1e-3);  // options() keeps the constructor's values

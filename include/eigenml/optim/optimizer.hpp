@@ -39,9 +39,11 @@ class Optimizer {
 
   /// The learning rate used by the next `step` (schedules change it between steps).
   T lr() const { return lr_; }
+  /// Sets the learning rate of the next steps; like the option, it must be finite and >= 0.
   void set_lr(T lr) {
     // The message is built only on failure: set_lr may be called every step by a schedule.
-    if (!(lr >= T(0))) detail::fail("Optimizer::set_lr", "lr must be >= 0, got " + std::to_string(lr));
+    if (!(lr >= T(0) && std::isfinite(lr)))
+      detail::fail("Optimizer::set_lr", "lr must be >= 0 and finite, got " + std::to_string(lr));
     lr_ = lr;
   }
 
