@@ -124,6 +124,9 @@ TEMPLATE_TEST_CASE("recurrent layers pass the finite-difference gradient check",
     REQUIRE(report.params.size() == 4);
     CHECK(report.worst() < 1e-7);
   }
+  // Edge sizes: one step, one feature, one sample (no recurrence at all).
+  Layer single({.input_size = 1, .hidden_size = 3, .seq_len = 1, .return_sequences = true}, 6);
+  CHECK(test::check_layer(single, random_normal<double>(1, 1, rng)).worst() < 1e-7);
 }
 
 TEMPLATE_PRODUCT_TEST_CASE("recurrent gradients in float agree with double", "[nn][recurrent]",
