@@ -9,40 +9,20 @@
 #include <type_traits>
 
 #include "support/gradcheck.hpp"
+#include "support/values.hpp"
 
 using namespace eigenml;
+using test::mat;
+using test::max_abs_diff;
+using test::value_tol;
+using test::labels;
 
 namespace {
-
-// Tolerance on values compared with float64 reference numbers.
-template <class T>
-constexpr double value_tol = std::is_same_v<T, float> ? 2e-6 : 1e-14;
-
-template <class T>
-Matrix<T> mat(Index rows, Index cols, std::initializer_list<double> values) {
-  Matrix<T> m(rows, cols);
-  auto it = values.begin();
-  for (Index i = 0; i < rows; ++i)
-    for (Index j = 0; j < cols; ++j) m(i, j) = static_cast<T>(*it++);
-  return m;
-}
-
-template <class A, class B>
-double max_abs_diff(const A& a, const B& b) {
-  return (a.template cast<double>() - b.template cast<double>()).cwiseAbs().maxCoeff();
-}
 
 // The fixed inputs of tests/reference/losses_activations.py.
 template <class T>
 Matrix<T> ref_pred() {
   return mat<T>(3, 2, {0.5, -1.0, 2.0, 0.25, -0.75, 1.5});
-}
-
-Labels labels(std::initializer_list<int> values) {
-  Labels y(static_cast<Index>(values.size()));
-  Index i = 0;
-  for (int v : values) y(i++) = v;
-  return y;
 }
 
 }  // namespace
@@ -216,6 +196,33 @@ TEMPLATE_TEST_CASE("CrossEntropyLoss is exact and finite for logits of +-1000", 
   CHECK(v == Approx((2000 + std::log(2.0)) / 3).epsilon(value_tol<T>));
   CHECK(max_abs_diff(loss.backward(), mat<double>(3, 2, {0, 0, 1.0 / 3, -1.0 / 3, 1.0 / 6, -1.0 / 6})) <=
         value_tol<T>);
+}
+
+TEMPLATE_TEST_CASE("CrossEntropyLoss keeps its precision for large logits", "[nn][losses][stability]", float,
+                   double) {
+  // The loss is invariant under adding a constant to every logit. Row by row, (max − Z_iy) and
+  // log(sum) are both small and nonnegative; the batch sums of logsumexp and Z_iy would each be
+  // ~N·shift and cancel (in float that lost 1.5e-3 relative at shift 1e4 for this batch).
+  using T = TestType;
+  Rng rng(4);
+  const Matrix<double> Z = random_normal<double>(256, 10, rng);
+  Labels y(256);
+  for (Index i = 0; i < 256; ++i) y(i) = static_cast<int>(i % 10);
+  for (const double shift : {1e2, 1e4}) {
+    CAPTURE(shift);
+    // The shifted logits rounded to T, and the loss of those rounded logits in long double.
+    const Matrix<T> Zt = (Z.array() + shift).matrix().template cast<T>();
+    long double total = 0;
+    for (Index i = 0; i < Zt.rows(); ++i) {
+      const long double m = Zt.row(i).maxCoeff();
+      long double sum = 0;
+      for (Index j = 0; j < Zt.cols(); ++j) sum += std::exp(static_cast<long double>(Zt(i, j)) - m);
+      total += (m - Zt(i, y(i))) + std::log(sum);
+    }
+    const double expected = static_cast<double>(total / Zt.rows());
+    nn::CrossEntropyLoss<T> loss;
+    CHECK(loss.forward(Zt, y) == Approx(expected).epsilon(std::is_same_v<T, float> ? 2e-6 : 1e-14));
+  }
 }
 
 TEMPLATE_TEST_CASE("CrossEntropyLoss rejects bad input", "[nn][losses][errors]", float, double) {
