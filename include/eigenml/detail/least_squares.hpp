@@ -7,13 +7,15 @@
 /// where mu and ybar are the column means (zero without an intercept). The intercept is then
 /// ybar - mu^T w, so it is never penalised.
 ///
-/// Method (fast path): the Gram matrix G = Xc^T Xc is accumulated in row chunks that are centred
-/// in a cache-sized buffer (centring first keeps G accurate when the means are large relative to
-/// the spread; forming X^T X - n mu mu^T would cancel catastrophically), then G + alpha I is
+/// Method (fast path): the Gram matrix G = X^T X is formed by one symmetric rank-n update (half
+/// the flops of a general product) and centred algebraically, Gc = G - n mu mu^T; when that
+/// subtraction would lose more than 4 digits (means large relative to the spread) Gc is instead
+/// accumulated from row chunks centred explicitly in a cache-sized buffer. Gc + alpha I is then
 /// equilibrated (unit diagonal) and Cholesky-factorised. The Cholesky solution of the normal
 /// equations has error ~ cond(X)^2 eps, so it is improved by iterative refinement on the true
-/// residual (corrected semi-normal equations: r = yc - Xc w, solve G dw = Xc^T r - alpha w), each
-/// step one more pass over X; one step brings a well-conditioned problem to rounding level.
+/// residual (r = yc - Xc w, solve Gc dw = Xc^T r - alpha w), each step one pass over X (chunked so
+/// X w and X^T r share the pass); one step brings a well-conditioned problem to rounding level,
+/// and a step is repeated (up to 3) only while the correction is above cond * rounding.
 /// Fallback: when G is not numerically positive definite or its reciprocal condition number is
 /// below sqrt(eps) (cond(X) above ~1e4 in double, ~60 in float) the problem is solved by a
 /// complete orthogonal decomposition (column-pivoted QR + RZ) of the centred X itself, which
@@ -54,12 +56,28 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
   const Index n = X.rows(), d = X.cols();
   const T eps = std::numeric_limits<T>::epsilon();
 
+  const Index chunk = std::min(n, least_squares_chunk_rows(d));
+  Vector<T> rb(chunk);  // chunk of ones, centred targets or residuals
   Eigen::Matrix<T, 1, Eigen::Dynamic> mu = Eigen::Matrix<T, 1, Eigen::Dynamic>::Zero(d);
-  T ybar = T(0);
-  if (fit_intercept) {
-    mu = X.colwise().mean();
-    ybar = y.mean();
+  Vector<T> Xty = Vector<T>::Zero(d);  // X^T y, later Xc^T yc
+  ColMatrix G = ColMatrix::Zero(d, d);  // X^T X (lower triangle), later Xc^T Xc
+  // G = X^T X by one symmetric rank-n update over the whole X (half the flops of a general
+  // product; Eigen's own cache blocking beats feeding it row chunks). Then X^T y and the column
+  // sums X^T 1 in one pass, chunk by chunk so each chunk is reused from cache by the second
+  // product (a column-wise reduction of a row-major X would stride through memory per column).
+  G.template selfadjointView<Eigen::Lower>().rankUpdate(X.transpose());
+  {
+    Vector<T> col_sum = Vector<T>::Zero(d);
+    rb.setOnes();
+    for (Index i = 0; i < n; i += chunk) {
+      const Index m = std::min(chunk, n - i);
+      const auto Xi = X.middleRows(i, m);
+      Xty.noalias() += Xi.transpose() * y.segment(i, m);
+      if (fit_intercept) col_sum.noalias() += Xi.transpose() * rb.head(m);
+    }
+    mu = col_sum.transpose() / static_cast<T>(n);
   }
+  const T ybar = fit_intercept ? y.mean() : T(0);
 
   LeastSquaresSolution<T> out;
   out.coef = Vector<T>::Zero(d);
@@ -68,19 +86,34 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
     return out;
   }
 
-  // --- Gram matrix of the centred data, chunk by chunk -------------------------------------------
-  const Index chunk = std::min(n, least_squares_chunk_rows(d));
-  Matrix<T> Cb(chunk, d);  // centred chunk: chunk x d
-  Vector<T> rb(chunk);      // chunk of centred targets / residuals
-  ColMatrix G = ColMatrix::Zero(d, d);
-  Vector<T> Xty = Vector<T>::Zero(d);  // Xc^T yc
-  for (Index i = 0; i < n; i += chunk) {
-    const Index m = std::min(chunk, n - i);
-    auto C = Cb.topRows(m);
-    C = X.middleRows(i, m).rowwise() - mu;
-    rb.head(m) = y.segment(i, m).array() - ybar;
-    G.template selfadjointView<Eigen::Lower>().rankUpdate(C.transpose());  // G += C^T C
-    Xty.noalias() += C.transpose() * rb.head(m);
+  // --- Gram matrix of the centred data ----------------------------------------------------------
+  // Fast path: one symmetric rank-n update G = X^T X and one product X^T [y 1] over the raw X,
+  // then centre algebraically: Gc = G - n mu mu^T, Xc^T yc = X^T y - n mu ybar. That subtraction
+  // loses about log10(G_jj / Gc_jj) digits when the means are large relative to the spread; the
+  // refinement below recovers a few, and beyond 1e4 (4 digits) the Gram matrix is recomputed
+  // from row chunks centred explicitly in a cache-sized buffer.
+  Matrix<T> Cb;  // centred chunk: chunk x d (slow path only)
+  bool centre_chunks = false;
+  if (fit_intercept) {
+    const T nn = static_cast<T>(n);
+    const Vector<T> G_diag = G.diagonal();
+    G.template triangularView<Eigen::Lower>() -= nn * mu.transpose() * mu;
+    Xty -= (nn * ybar) * mu.transpose();
+    for (Index j = 0; j < d; ++j)
+      if (!(G(j, j) * T(1e4) > G_diag(j))) centre_chunks = true;  // also catches Gc_jj <= 0
+    if (centre_chunks) {
+      Cb.resize(chunk, d);
+      G.setZero();
+      Xty.setZero();
+      for (Index i = 0; i < n; i += chunk) {
+        const Index m = std::min(chunk, n - i);
+        auto C = Cb.topRows(m);
+        C = X.middleRows(i, m).rowwise() - mu;
+        rb.head(m) = y.segment(i, m).array() - ybar;
+        G.template selfadjointView<Eigen::Lower>().rankUpdate(C.transpose());  // G += C^T C
+        Xty.noalias() += C.transpose() * rb.head(m);
+      }
+    }
   }
   G.diagonal().array() += alpha;
 
@@ -110,13 +143,29 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
     Vector<T> g(d);
     for (int step = 0; step < 3; ++step) {
       g.noalias() = -alpha * out.coef;
-      for (Index i = 0; i < n; i += chunk) {
-        const Index m = std::min(chunk, n - i);
-        auto C = Cb.topRows(m);
-        C = X.middleRows(i, m).rowwise() - mu;
-        rb.head(m) = y.segment(i, m).array() - ybar;
-        rb.head(m).noalias() -= C * out.coef;
-        g.noalias() += C.transpose() * rb.head(m);
+      if (centre_chunks) {
+        for (Index i = 0; i < n; i += chunk) {
+          const Index m = std::min(chunk, n - i);
+          auto C = Cb.topRows(m);
+          C = X.middleRows(i, m).rowwise() - mu;
+          rb.head(m) = y.segment(i, m).array() - ybar;
+          rb.head(m).noalias() -= C * out.coef;
+          g.noalias() += C.transpose() * rb.head(m);
+        }
+      } else {
+        // r = yc - Xc w = y - X w - (ybar - mu.w);  Xc^T r = X^T r - mu^T sum(r). Chunked so each
+        // chunk of X is still in cache for the second product: one memory pass over X.
+        const T shift = ybar - mu.dot(out.coef);
+        T r_sum = T(0);
+        for (Index i = 0; i < n; i += chunk) {
+          const Index m = std::min(chunk, n - i);
+          const auto Xi = X.middleRows(i, m);
+          rb.head(m).noalias() = -(Xi * out.coef);
+          rb.head(m).array() += y.segment(i, m).array() - shift;
+          g.noalias() += Xi.transpose() * rb.head(m);
+          r_sum += rb.head(m).sum();
+        }
+        if (fit_intercept) g -= r_sum * mu.transpose();
       }
       const Vector<T> dw = solve(g);
       out.coef += dw;

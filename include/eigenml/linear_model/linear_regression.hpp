@@ -16,6 +16,7 @@
 
 #include "eigenml/core.hpp"
 #include "eigenml/detail/check.hpp"
+#include "eigenml/detail/finite.hpp"
 #include "eigenml/detail/least_squares.hpp"
 #include "eigenml/detail/minibatch.hpp"
 #include "eigenml/optim/optimizer.hpp"
@@ -114,7 +115,7 @@ class LinearRegression {
   Vector<T> predict(const Eigen::MatrixBase<DX>& X) const {
     require_fitted("LinearRegression::predict");
     detail::check_cols("LinearRegression::predict", "X", X, n_features());
-    detail::check_finite("LinearRegression::predict", "X", X);
+    detail::check_finite_fast("LinearRegression::predict", "X", X);
     Vector<T> out = X * coef_.value.col(0);
     out.array() += intercept_.value(0, 0);
     return out;
@@ -139,7 +140,7 @@ class LinearRegression {
   /// Restores a fitted model (model files): coef w (d) and intercept b.
   void set_params(const Vector<T>& coef, T intercept) {
     detail::check_nonempty("LinearRegression::set_params", "coef", coef);
-    detail::check_finite("LinearRegression::set_params", "coef", coef);
+    detail::check_finite_fast("LinearRegression::set_params", "coef", coef);
     if (!std::isfinite(static_cast<double>(intercept)))
       detail::fail("LinearRegression::set_params", "intercept is not finite");
     init_params(coef.size());
@@ -167,8 +168,8 @@ class LinearRegression {
   void check_data(const char* where, const A& X, const B& y) const {
     detail::check_nonempty(where, "X", X);
     detail::check_rows(where, "X", X.rows(), "y", y.rows());
-    detail::check_finite(where, "X", X);
-    detail::check_finite(where, "y", y);
+    detail::check_finite_fast(where, "X", X);
+    detail::check_finite_fast(where, "y", y);
   }
 
   void require_fitted(const char* where) const {
