@@ -124,11 +124,19 @@ TEST_CASE("read_csv errors name the line and the column", "[data][csv]") {
     CHECK(e.line() == 4);
     CHECK(e.column() == 2);
   }
-  for (const char* bad : {"1.2.3", "1e", "--1", "0x10", "1,5e", "12abc", "infinity", "1e999"}) {
+  for (const char* bad : {"1.2.3", "1e", "--1", "+-1", "++1", "0x10", "1,5e", "12abc", "infinity", "1e999"}) {
     INFO(bad);
     CHECK_THROWS_AS(parse<double>(std::string("a\n\"") + bad + "\"\n"), CsvError);
   }
   CHECK_THROWS_WITH(parse<float>("a\n1e39\n"), Catch::Contains("'1e39' is not a finite number"));  // float overflow
+  // Underflow is not an error: the nearest float of 1e-50 is 0 (from_chars alone reports it out of range).
+  const auto tiny = parse<float>("a,b,c\n1e-50,-1e-60,1e-40\n");
+  CHECK(tiny.X(0, 0) == 0.0f);
+  CHECK(tiny.X(0, 1) == 0.0f);
+  CHECK(std::signbit(tiny.X(0, 1)));
+  CHECK(tiny.X(0, 2) == 1e-40f);  // subnormal, parsed directly
+  if constexpr (std::numeric_limits<long double>::max_exponent10 > std::numeric_limits<double>::max_exponent10)
+    CHECK(parse<double>("a\n1e-400\n").X(0, 0) == 0.0);
   CHECK_THROWS_WITH(parse<double>("a,b\n1,\n"), Catch::Contains("line 2, column 2 ('b'): '' is not"));
   CHECK_THROWS_WITH(parse<double>("\"a,b\n1\n"), Catch::Contains("line 1, column 1: unterminated quoted field"));
   CHECK_THROWS_WITH(parse<double>("\"a\"x,b\n1,2\n"), Catch::Contains("unexpected text after a closing quote"));

@@ -204,14 +204,30 @@ std::optional<T> parse_number(std::string_view s, bool allow_nan) {
     if (s.size() == 3 && (s[0] == 'n' || s[0] == 'N') && (s[1] == 'a' || s[1] == 'A') && (s[2] == 'n' || s[2] == 'N'))
       return std::numeric_limits<T>::quiet_NaN();
   }
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);  // from_chars does not take a '+' sign
+  if (!s.empty() && s[0] == '+') {
+    s.remove_prefix(1);  // from_chars does not take a '+' sign; "+-1" is not a number either
+    if (!s.empty() && s[0] == '-') return std::nullopt;
+  }
   if (s.empty()) return std::nullopt;
   // from_chars would accept "inf"/"nan" spellings: only plain decimal syntax is a number here.
   for (char c : s)
     if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return std::nullopt;
+  const char* const last = s.data() + s.size();
   T value{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, std::chars_format::general);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), last, value, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range && end == last) {
+    // from_chars reports underflow (a magnitude that rounds to 0, e.g. 1e-50 as a float) like
+    // overflow. An underflow is a number, whose nearest T is ±0: reparsed in the wider long double
+    // it comes back below 1 in magnitude. (Where long double is double, a double underflow such as
+    // 1e-400 stays rejected.)
+    long double wide{};
+    const auto r = std::from_chars(s.data(), last, wide, std::chars_format::general);
+    if (r.ec == std::errc() && r.ptr == last && std::abs(wide) < 1) {
+      value = static_cast<T>(wide);
+      ec = std::errc();
+    }
+  }
+  if (ec != std::errc() || end != last || !std::isfinite(value)) return std::nullopt;
   return value;
 }
 
