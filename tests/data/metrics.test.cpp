@@ -6,8 +6,11 @@
 #include <limits>
 #include <string>
 
+#include "support/values.hpp"
+
 using namespace eigenml;
 using namespace eigenml::metrics;
+using eigenml::test::labels;
 
 // Reference numbers: tests/reference/data_metrics.py (scikit-learn 1.2.1).
 
@@ -27,13 +30,6 @@ void regression_data(Vector<T>& y, Vector<T>& p, Matrix<T>& Y2, Matrix<T>& P2) {
     Y2(i, 1) = T(2) * y(i) + T(i);
     P2(i, 1) = T(1.9) * p(i) + T(i) + T(0.3);
   }
-}
-
-Labels labels(std::initializer_list<int> v) {
-  Labels y(static_cast<Index>(v.size()));
-  Index i = 0;
-  for (int x : v) y(i++) = x;
-  return y;
 }
 
 }  // namespace

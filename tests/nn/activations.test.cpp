@@ -13,28 +13,14 @@
 #include <vector>
 
 #include "support/gradcheck.hpp"
+#include "support/values.hpp"
 
 using namespace eigenml;
+using test::mat;
+using test::max_abs_diff;
+using test::value_tol;
 
 namespace {
-
-// Tolerance on values compared with float64 reference numbers.
-template <class T>
-constexpr double value_tol = std::is_same_v<T, float> ? 2e-6 : 1e-14;
-
-template <class T>
-Matrix<T> mat(Index rows, Index cols, std::initializer_list<double> values) {
-  Matrix<T> m(rows, cols);
-  auto it = values.begin();
-  for (Index i = 0; i < rows; ++i)
-    for (Index j = 0; j < cols; ++j) m(i, j) = static_cast<T>(*it++);
-  return m;
-}
-
-template <class A, class B>
-double max_abs_diff(const A& a, const B& b) {
-  return (a.template cast<double>() - b.template cast<double>()).cwiseAbs().maxCoeff();
-}
 
 // forward(X) and backward(dY) on the fixed inputs of tests/reference/losses_activations.py,
 // against PyTorch's float64 values.
