@@ -11,7 +11,7 @@
 // The same task is learnt twice, by `RNN -> Dense` and by `LSTM -> Dense` (32 hidden units,
 // softmax cross-entropy on the last hidden state), trained with Adam on mini-batches.
 // Everything random (data, weights, shuffling) comes from seeded `eigenml::Rng`s: every run
-// prints the same numbers.
+// prints the same numbers (apart from the timings).
 
 #include <eigenml/eigenml.hpp>
 
