@@ -31,27 +31,6 @@ T log_sigmoid(T x) {
   return -log1pexp(-x);
 }
 
-/// Row-wise log-sum-exp: out(i) = log sum_j exp(Z(i, j)), shifted by the row maximum.
-template <class T, class Derived>
-void logsumexp_rows(const Eigen::MatrixBase<Derived>& Z, Vector<T>& out) {
-  out.resize(Z.rows());
-  for (Index i = 0; i < Z.rows(); ++i) {
-    const T m = Z.row(i).maxCoeff();
-    out(i) = m + std::log((Z.row(i).array() - m).exp().sum());
-  }
-}
-
-/// Row-wise softmax into `P` (same shape as `Z`), shifted by the row maximum.
-template <class T, class Derived>
-void softmax_rows(const Eigen::MatrixBase<Derived>& Z, Matrix<T>& P) {
-  P.resize(Z.rows(), Z.cols());
-  for (Index i = 0; i < Z.rows(); ++i) {
-    const T m = Z.row(i).maxCoeff();
-    P.row(i) = (Z.row(i).array() - m).exp().matrix();
-    P.row(i) /= P.row(i).sum();
-  }
-}
-
 /// Element-wise logistic sigmoid of an array expression into `out` (same shape), vectorised and
 /// stable: with e = exp(-|x|) (never overflows), sigmoid(x) = 1 / (1 + e) for x >= 0 and
 /// e / (1 + e) for x < 0, so both tails keep full relative precision. One exp per element.
@@ -77,6 +56,23 @@ void softmax_rows(const Eigen::MatrixBase<Derived>& Z, Matrix<T>& P, Vector<T>& 
   P.array() = (Z.array().colwise() - row_max.array()).exp();
   row_sum = P.rowwise().sum();
   P.array().colwise() /= row_sum.array();
+}
+
+/// Row-wise softmax of `Z` into `P`, the convenience form of the overload above (it allocates
+/// its two row buffers; use the overload above on a hot path).
+template <class T, class Derived>
+void softmax_rows(const Eigen::MatrixBase<Derived>& Z, Matrix<T>& P) {
+  Vector<T> row_max, row_sum;
+  softmax_rows<T>(Z, P, row_max, row_sum);
+}
+
+/// Row-wise log-sum-exp: out(i) = log Σ_j exp(Z(i, j)) = m_i + log Σ_j exp(Z(i, j) − m_i) with
+/// m_i = max_j Z(i, j), so exp never overflows and the sum is in [1, K].
+template <class T, class Derived>
+void logsumexp_rows(const Eigen::MatrixBase<Derived>& Z, Vector<T>& out) {
+  out = Z.rowwise().maxCoeff();
+  const Vector<T> sums = (Z.array().colwise() - out.array()).exp().rowwise().sum();
+  out.array() += sums.array().log();
 }
 
 }  // namespace eigenml::detail
