@@ -24,6 +24,18 @@
 
 namespace eigenml::preprocessing {
 
+namespace detail_scalers {
+
+/// What transform and inverse_transform require: a fitted scaler, `n_features` columns, finite values.
+template <class Derived>
+void check_input(const char* where, bool fitted, Index n_features, const Eigen::MatrixBase<Derived>& X) {
+  if (!fitted) detail::fail(where, "the scaler is not fitted; call fit first");
+  detail::check_cols(where, "X", X, n_features);
+  detail::check_finite(where, "X", X);
+}
+
+}  // namespace detail_scalers
+
 /// Options of StandardScaler.
 struct StandardScalerOptions {
   bool with_mean = true;  ///< subtract the feature means
@@ -70,7 +82,7 @@ class StandardScaler {
   /// `(X - mean) / scale` row by row (n x d, d as in fit).
   template <class Derived>
   Matrix<T> transform(const Eigen::MatrixBase<Derived>& X) const {
-    check_input("StandardScaler::transform", X);
+    detail_scalers::check_input("StandardScaler::transform", fitted(), n_features(), X);
     Matrix<T> Z = X.template cast<T>();
     if (options_.with_mean) Z.rowwise() -= mean_.transpose();
     Z.array().rowwise() /= scale_.transpose().array();
@@ -86,7 +98,7 @@ class StandardScaler {
   /// Undoes transform: `Z * scale + mean`.
   template <class Derived>
   Matrix<T> inverse_transform(const Eigen::MatrixBase<Derived>& Z) const {
-    check_input("StandardScaler::inverse_transform", Z);
+    detail_scalers::check_input("StandardScaler::inverse_transform", fitted(), n_features(), Z);
     Matrix<T> X = Z.template cast<T>();
     X.array().rowwise() *= scale_.transpose().array();
     if (options_.with_mean) X.rowwise() += mean_.transpose();
@@ -101,13 +113,6 @@ class StandardScaler {
   const Options& options() const { return options_; }
 
  private:
-  template <class Derived>
-  void check_input(const char* where, const Eigen::MatrixBase<Derived>& X) const {
-    if (!fitted()) detail::fail(where, "the scaler is not fitted; call fit first");
-    detail::check_cols(where, "X", X, n_features());
-    detail::check_finite(where, "X", X);
-  }
-
   Options options_;
   Vector<T> mean_, var_, scale_;
 };
@@ -161,7 +166,7 @@ class MinMaxScaler {
   /// `X * scale + min` row by row (clipped to feature_range with `clip`).
   template <class Derived>
   Matrix<T> transform(const Eigen::MatrixBase<Derived>& X) const {
-    check_input("MinMaxScaler::transform", X);
+    detail_scalers::check_input("MinMaxScaler::transform", fitted(), n_features(), X);
     Matrix<T> Z = X.template cast<T>();
     Z.array().rowwise() *= scale_.transpose().array();
     Z.rowwise() += min_.transpose();
@@ -178,7 +183,7 @@ class MinMaxScaler {
   /// Undoes transform: `(Z - min) / scale`.
   template <class Derived>
   Matrix<T> inverse_transform(const Eigen::MatrixBase<Derived>& Z) const {
-    check_input("MinMaxScaler::inverse_transform", Z);
+    detail_scalers::check_input("MinMaxScaler::inverse_transform", fitted(), n_features(), Z);
     Matrix<T> X = Z.template cast<T>();
     X.rowwise() -= min_.transpose();
     X.array().rowwise() /= scale_.transpose().array();
@@ -194,13 +199,6 @@ class MinMaxScaler {
   const Options& options() const { return options_; }
 
  private:
-  template <class Derived>
-  void check_input(const char* where, const Eigen::MatrixBase<Derived>& X) const {
-    if (!fitted()) detail::fail(where, "the scaler is not fitted; call fit first");
-    detail::check_cols(where, "X", X, n_features());
-    detail::check_finite(where, "X", X);
-  }
-
   Options options_;
   Vector<T> data_min_, data_max_, scale_, min_;
 };
