@@ -83,8 +83,14 @@ class LogisticLoss {
       for (Index i = 0; i < m; ++i) R(i, y(i)) -= T(1);
     }
     R *= inv_m;
-    // dF/dW: K' x d = R^T X + lambda W
-    gW.noalias() = R.transpose() * X;
+    if (binary()) {
+      // One row: a vector-matrix product (GEMV) rather than a GEMM that would pack all of X.
+      // dF/dW: 1 x d = r^T X + lambda w
+      gW.row(0).noalias() = R.col(0).transpose() * X;
+    } else {
+      // dF/dW: K x d = R^T X + lambda W
+      gW.noalias() = R.transpose() * X;
+    }
     if (lambda != T(0)) gW += lambda * W;
     // dF/db: K' x 1 = R^T 1
     if (fit_intercept) gb = R.colwise().sum().transpose();
@@ -108,27 +114,36 @@ class LogisticLoss {
     auto w = w_.head(m);
     for (Index k = 0; k < Kr; ++k)
       for (Index l = k; l < Kr; ++l) {
-        // w: m = weights of block (k, l) divided by m
-        if (binary())
-          w = (P_.col(0).head(m).array() * (T(1) - P_.col(0).head(m).array())) * inv_m;
-        else if (k == l)
-          w = (P_.col(k).head(m).array() * (T(1) - P_.col(k).head(m).array())) * inv_m;
-        else
+        auto block = H.block(k * stride, l * stride, d, d);
+        if (k == l) {
+          // Diagonal block, weights p_k (1 - p_k) >= 0: with sw = sqrt(weights / m) and
+          // Xw = diag(sw) X, the block is Xw^T Xw, a symmetric rank-m update (half a GEMM).
+          const auto pk = P_.col(k).head(m).array();
+          w = (pk * (T(1) - pk) * inv_m).sqrt();
+          Xw = w.asDiagonal() * X;
+          block.template selfadjointView<Eigen::Lower>().rankUpdate(Xw.transpose());
+          for (Index j = 1; j < d; ++j)  // mirror the lower triangle
+            for (Index i = 0; i < j; ++i) block(i, j) = block(j, i);
+          if (fit_intercept) {
+            const Index bk = Kr * d + k;
+            // d^2 F / dW_k db_k = X^T (sw * sw) = Xw^T sw;  d^2 F / db_k^2 = sw^T sw
+            H.block(k * stride, bk, d, 1).noalias() = Xw.transpose() * w;
+            H(bk, bk) = w.squaredNorm();
+          }
+        } else {
+          // Off-diagonal block (multinomial), weights -p_k p_l / m: X^T diag(w) X.
           w = -(P_.col(k).head(m).array() * P_.col(l).head(m).array()) * inv_m;
-        // Xw: m x d = diag(w) X;  block = X^T diag(w) X
-        Xw = w.asDiagonal() * X;
-        H.block(k * stride, l * stride, d, d).noalias() = X.transpose() * Xw;
-        if (fit_intercept) {
-          const Index bk = Kr * d + k, bl = Kr * d + l;
-          // d^2 F / dW_k db_l = X^T w, and symmetric counterparts
-          H.block(k * stride, bl, d, 1).noalias() = Xw.colwise().sum().transpose();
-          H(bk, bl) = w.sum();
-          if (k != l) {
+          Xw = w.asDiagonal() * X;
+          block.noalias() = X.transpose() * Xw;
+          H.block(l * stride, k * stride, d, d) = block.transpose();
+          if (fit_intercept) {
+            const Index bk = Kr * d + k, bl = Kr * d + l;
+            H.block(k * stride, bl, d, 1).noalias() = Xw.colwise().sum().transpose();
             H.block(l * stride, bk, d, 1) = H.block(k * stride, bl, d, 1);
+            H(bk, bl) = w.sum();
             H(bl, bk) = H(bk, bl);
           }
         }
-        if (k != l) H.block(l * stride, k * stride, d, d) = H.block(k * stride, l * stride, d, d).transpose();
       }
     if (fit_intercept) {
       // lower-left intercept rows mirror the upper-right columns
