@@ -8,15 +8,6 @@
 // are scored: accuracy and the confusion matrix. Everything random (initialisation, splits,
 // shuffling, dropout) is seeded, so every run prints the same numbers.
 
-// GCC 12 with -march=native on AVX-512 machines reports false (maybe-)uninitialized warnings
-// inside its own avx512fintrin.h when inlined into Eigen's float kernels (the intrinsics start
-// from a deliberately undefined register, `__m512 __Y = __Y;`). With -Werror that would stop the
-// build, so they are silenced for this file; they are not about any eigenml or example code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include <eigenml/eigenml.hpp>
 
 #include <chrono>
