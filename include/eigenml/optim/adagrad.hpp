@@ -80,11 +80,11 @@ class Adagrad final : public Optimizer<T> {
  private:
   static const AdagradOptions& validated(const AdagradOptions& o) {
     constexpr const char* who = "AdagradOptions";
-    Optimizer<T>::require_finite_nonneg(who, "lr", o.lr);
-    Optimizer<T>::require_finite_nonneg(who, "eps", o.eps);
-    Optimizer<T>::require_finite_nonneg(who, "lr_decay", o.lr_decay);
-    Optimizer<T>::require_finite_nonneg(who, "weight_decay", o.weight_decay);
-    Optimizer<T>::require_finite_nonneg(who, "initial_accumulator_value", o.initial_accumulator_value);
+    detail::require_finite_nonneg(who, "lr", o.lr);
+    detail::require_finite_nonneg(who, "eps", o.eps);
+    detail::require_finite_nonneg(who, "lr_decay", o.lr_decay);
+    detail::require_finite_nonneg(who, "weight_decay", o.weight_decay);
+    detail::require_finite_nonneg(who, "initial_accumulator_value", o.initial_accumulator_value);
     return o;
   }
 

@@ -129,13 +129,11 @@ class AdamImpl : public optim::Optimizer<T> {
  private:
   static const Options& validated(const Options& o) {
     const char* who = Decoupled ? "AdamWOptions" : "AdamOptions";
-    optim::Optimizer<T>::require_finite_nonneg(who, "lr", o.lr);
-    require(o.beta1 >= 0 && o.beta1 < 1, who, "beta1",
-                             "must be in [0, 1), got " + std::to_string(o.beta1));
-    require(o.beta2 >= 0 && o.beta2 < 1, who, "beta2",
-                             "must be in [0, 1), got " + std::to_string(o.beta2));
-    optim::Optimizer<T>::require_finite_nonneg(who, "eps", o.eps);
-    optim::Optimizer<T>::require_finite_nonneg(who, "weight_decay", o.weight_decay);
+    require_finite_nonneg(who, "lr", o.lr);
+    require(o.beta1 >= 0 && o.beta1 < 1, who, "beta1", "must be in [0, 1), got " + std::to_string(o.beta1));
+    require(o.beta2 >= 0 && o.beta2 < 1, who, "beta2", "must be in [0, 1), got " + std::to_string(o.beta2));
+    require_finite_nonneg(who, "eps", o.eps);
+    require_finite_nonneg(who, "weight_decay", o.weight_decay);
     return o;
   }
 

@@ -118,8 +118,7 @@ class StepLR final : public LRScheduler<T> {
   StepLR(Optimizer<T>& optimizer, const StepLROptions& options) : LRScheduler<T>(optimizer), options_(options) {
     detail::require(options.step_size >= 1, "StepLROptions", "step_size",
                     "must be >= 1 (it is required), got " + std::to_string(options.step_size));
-    detail::require(options.gamma >= 0 && std::isfinite(options.gamma), "StepLROptions", "gamma",
-                    "must be finite and >= 0, got " + std::to_string(options.gamma));
+    detail::require_finite_nonneg("StepLROptions", "gamma", options.gamma);
     this->start(this->base_lr());
   }
   const StepLROptions& options() const { return options_; }
@@ -142,8 +141,7 @@ class ExponentialLR final : public LRScheduler<T> {
   ExponentialLR(Optimizer<T>& optimizer, const ExponentialLROptions& options)
       : LRScheduler<T>(optimizer), options_(options) {
     detail::require(!std::isnan(options.gamma), "ExponentialLROptions", "gamma", "is required (there is no default)");
-    detail::require(options.gamma >= 0 && std::isfinite(options.gamma), "ExponentialLROptions", "gamma",
-                    "must be finite and >= 0, got " + std::to_string(options.gamma));
+    detail::require_finite_nonneg("ExponentialLROptions", "gamma", options.gamma);
     this->start(this->base_lr());
   }
   const ExponentialLROptions& options() const { return options_; }
@@ -169,8 +167,7 @@ class CosineAnnealingLR final : public LRScheduler<T> {
       : LRScheduler<T>(optimizer), options_(options) {
     detail::require(options.T_max >= 1, "CosineAnnealingLROptions", "T_max",
                     "must be >= 1 (it is required), got " + std::to_string(options.T_max));
-    detail::require(options.eta_min >= 0 && std::isfinite(options.eta_min), "CosineAnnealingLROptions", "eta_min",
-                    "must be finite and >= 0, got " + std::to_string(options.eta_min));
+    detail::require_finite_nonneg("CosineAnnealingLROptions", "eta_min", options.eta_min);
     this->start(this->base_lr());
   }
   const CosineAnnealingLROptions& options() const { return options_; }
@@ -287,13 +284,10 @@ class ReduceLROnPlateau final : public LRScheduler<T> {
     detail::require(options.factor >= 0 && options.factor < 1, who, "factor",
                     "must be in [0, 1), got " + std::to_string(options.factor));
     detail::require(options.patience >= 0, who, "patience", "must be >= 0, got " + std::to_string(options.patience));
-    detail::require(options.threshold >= 0 && std::isfinite(options.threshold), who, "threshold",
-                    "must be finite and >= 0, got " + std::to_string(options.threshold));
+    detail::require_finite_nonneg(who, "threshold", options.threshold);
     detail::require(options.cooldown >= 0, who, "cooldown", "must be >= 0, got " + std::to_string(options.cooldown));
-    detail::require(options.min_lr >= 0 && std::isfinite(options.min_lr), who, "min_lr",
-                    "must be finite and >= 0, got " + std::to_string(options.min_lr));
-    detail::require(options.eps >= 0 && std::isfinite(options.eps), who, "eps",
-                    "must be finite and >= 0, got " + std::to_string(options.eps));
+    detail::require_finite_nonneg(who, "min_lr", options.min_lr);
+    detail::require_finite_nonneg(who, "eps", options.eps);
     best_ = worst();
     this->start(this->base_lr());
   }

@@ -21,6 +21,16 @@
 #include "eigenml/core.hpp"
 #include "eigenml/detail/check.hpp"
 
+namespace eigenml::detail {
+
+/// Validation of an option field of an optimizer or a schedule: `x` must be finite and >= 0
+/// (NaN fails); otherwise throws std::invalid_argument naming `who` and `field`.
+inline void require_finite_nonneg(std::string_view who, std::string_view field, double x) {
+  require(x >= 0.0 && std::isfinite(x), who, field, "must be finite and >= 0, got " + std::to_string(x));
+}
+
+}  // namespace eigenml::detail
+
 namespace eigenml::optim {
 
 template <class T>
@@ -90,11 +100,6 @@ class Optimizer {
   void clear_params() {
     shapes_.clear();
     seen_ = false;
-  }
-
-  /// Validation helper for option structs: `x` must be finite and >= 0 (NaN fails).
-  static void require_finite_nonneg(std::string_view who, std::string_view field, double x) {
-    detail::require(x >= 0.0 && std::isfinite(x), who, field, "must be finite and >= 0, got " + std::to_string(x));
   }
 
  private:

@@ -114,11 +114,11 @@ class RMSprop final : public Optimizer<T> {
  private:
   static const RMSpropOptions& validated(const RMSpropOptions& o) {
     constexpr const char* who = "RMSpropOptions";
-    Optimizer<T>::require_finite_nonneg(who, "lr", o.lr);
+    detail::require_finite_nonneg(who, "lr", o.lr);
     detail::require(o.alpha >= 0 && o.alpha <= 1, who, "alpha", "must be in [0, 1], got " + std::to_string(o.alpha));
-    Optimizer<T>::require_finite_nonneg(who, "eps", o.eps);
-    Optimizer<T>::require_finite_nonneg(who, "weight_decay", o.weight_decay);
-    Optimizer<T>::require_finite_nonneg(who, "momentum", o.momentum);
+    detail::require_finite_nonneg(who, "eps", o.eps);
+    detail::require_finite_nonneg(who, "weight_decay", o.weight_decay);
+    detail::require_finite_nonneg(who, "momentum", o.momentum);
     return o;
   }
 

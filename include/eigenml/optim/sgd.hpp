@@ -88,9 +88,9 @@ class SGD final : public Optimizer<T> {
   static const SGDOptions& validated(const SGDOptions& o) {
     constexpr const char* who = "SGDOptions";
     detail::require(!std::isnan(o.lr), who, "lr", "is required (there is no default), e.g. SGD<T>({.lr = 0.01})");
-    Optimizer<T>::require_finite_nonneg(who, "lr", o.lr);
-    Optimizer<T>::require_finite_nonneg(who, "momentum", o.momentum);
-    Optimizer<T>::require_finite_nonneg(who, "weight_decay", o.weight_decay);
+    detail::require_finite_nonneg(who, "lr", o.lr);
+    detail::require_finite_nonneg(who, "momentum", o.momentum);
+    detail::require_finite_nonneg(who, "weight_decay", o.weight_decay);
     detail::require(std::isfinite(o.dampening), who, "dampening", "must be finite, got " + std::to_string(o.dampening));
     if (o.nesterov) {
       detail::require(o.momentum > 0, who, "nesterov", "requires momentum > 0 (PyTorch's rule)");
