@@ -231,13 +231,14 @@ class Service {
   Reply health() const { return {200, json{{"status", "ok"}}.dump()}; }
 
   Reply model_info() const {
-    json j = {{"kind", info_.model},
+    // ordered_json keeps the architecture's keys as the file wrote them ("type" first).
+    nlohmann::ordered_json j = {{"kind", info_.model},
               {"dtype", info_.dtype},
               {"input_size", input_size_},
               {"output_size", output_size_},
               {"classifier", classifier_},
               {"layers", layers_}};
-    j["architecture"] = json::parse(info_.architecture, nullptr, /*allow_exceptions=*/false);
+    j["architecture"] = nlohmann::ordered_json::parse(info_.architecture, nullptr, /*allow_exceptions=*/false);
     return {200, j.dump()};
   }
 
