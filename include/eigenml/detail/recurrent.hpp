@@ -163,7 +163,7 @@ class RecurrentBase : public nn::LayerBase<Derived, T> {
   ///   dW_ih = steps(dAih)^T steps(X)       G x F
   ///   dW_hh = steps(dAhh)^T steps(Hprev)   G x H   (h_{t-1} for each step; h_{-1} = 0)
   ///   db_ih = steps(dAih)^T 1,  db_hh = steps(dAhh)^T 1  (column sums)
-  ///   steps(dX) = steps(dAih) W_ih         (N*T) x F
+  ///   steps(dX) = steps(dAih) W_ih         (N*T) x F   (only with needs_input_grad())
   const Matrix<T>& end_backward(const Matrix<T>& dAih, const Matrix<T>& dAhh) {
     const Index G = Gates * H();
     const auto Dih = steps(dAih, G);
@@ -175,6 +175,10 @@ class RecurrentBase : public nn::LayerBase<Derived, T> {
     if (ones_.size() != Dih.rows()) ones_.setOnes(Dih.rows());
     b_ih_.grad.noalias() = Dih.transpose() * ones_;
     b_hh_.grad.noalias() = Dhh.transpose() * ones_;
+    if (!this->needs_input_grad()) {  // nobody reads dL/dX: skip its (N*T) x G x F product
+      dX_.resize(0, 0);
+      return dX_;
+    }
     dX_.resize(X_.rows(), X_.cols());
     steps(dX_, F()).noalias() = Dih * W_ih_.value;
     return dX_;

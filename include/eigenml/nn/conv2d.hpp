@@ -100,8 +100,13 @@ class Conv2D : public LayerBase<Conv2D<T>, T> {
     detail::check_cols("Conv2D::backward", "dY", dY, output_size(input_size()));
     const Index N = batch_, P = geom_.out_pixels(), OC = options_.out_channels;
     const bool one_chunk = chunk_ >= N;
-    dcols_.resize(geom_.patch_size(), chunk_ * P);
-    dX_.resize(N, input_size());
+    const bool need_dX = this->needs_input_grad();
+    if (need_dX) {
+      dcols_.resize(geom_.patch_size(), chunk_ * P);
+      dX_.resize(N, input_size());
+    } else {
+      dX_.resize(0, 0);  // no dL/dX wanted: skip dcols and col2im
+    }
     W_.grad.setZero();
     b_.grad.setZero();
     for (Index n0 = 0; n0 < N; n0 += chunk_) {
@@ -114,6 +119,7 @@ class Conv2D : public LayerBase<Conv2D<T>, T> {
           b_.grad(o, 0) += dy.sum();                                     // db(o) = sum_{n,q} dZ(o, n*P + q)
         }
       W_.grad.noalias() += Z_.leftCols(mP) * cols_.leftCols(mP).transpose();   // dW += dZ cols^T: OC x C*k*k
+      if (!need_dX) continue;
       dcols_.leftCols(mP).noalias() = W_.value.transpose() * Z_.leftCols(mP); // dcols = W^T dZ: C*k*k x m*P
       detail::col2im(dcols_, geom_, n0, m, dX_);                                 // dX rows n0..n0+m-1
     }

@@ -65,6 +65,7 @@ class Dense final : public LayerBase<Dense<T>, T> {
 
   /// Given dY = dL/dY (N x out):
   ///   dW = dY^T X   (out x in),  db = dY^T 1   (out x 1),  dX = dY W   (N x in).
+  /// Without `needs_input_grad()`, dX is not computed and an empty matrix is returned.
   const Matrix<T>& backward(const Matrix<T>& dY) override {
     if (dY.rows() != X_.rows() || dY.cols() != out_)
       detail::fail("Dense::backward", "dY has shape " + detail::shape_of(dY) + ", expected " +
@@ -74,6 +75,10 @@ class Dense final : public LayerBase<Dense<T>, T> {
     // measured 10-100x slower than the product with a ones vector.
     if (ones_.size() != dY.rows()) ones_.setOnes(dY.rows());  // N
     b_.grad.noalias() = dY.transpose() * ones_;                // out x N * N x 1
+    if (!this->needs_input_grad()) {
+      dX_.resize(0, 0);
+      return dX_;
+    }
     dX_.resize(dY.rows(), in_);
     gemm_dX_.run(dX_, dY, W_.value);                // dX = N x out * out x in
     return dX_;

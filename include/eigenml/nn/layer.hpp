@@ -35,6 +35,14 @@ class Layer {
   virtual void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
 
+  /// Whether `backward` computes dL/dX (default true). With `false`, a layer may skip that work
+  /// (a Dense layer's `dY W`, a convolution's col2im, a recurrent layer's `dA W_ih`) and `backward`
+  /// then returns an empty (0 x 0) matrix; parameter gradients are computed as always. The analogue
+  /// of an input tensor that does not require grad: `Sequential` clears it on its first layer
+  /// when its own input needs no gradient (see `Sequential::set_needs_input_grad`).
+  virtual void set_needs_input_grad(bool needed) { needs_input_grad_ = needed; }
+  bool needs_input_grad() const { return needs_input_grad_; }
+
   /// Values per input sample, or -1 when the layer accepts any width (activations).
   virtual Index input_size() const { return -1; }
   /// Values per output sample given `input_size` values per input sample.
@@ -54,6 +62,7 @@ class Layer {
   Layer& operator=(Layer&&) noexcept = default;
 
   bool training_ = true;
+  bool needs_input_grad_ = true;
 };
 
 /// CRTP helper: implements `clone` for a concrete layer type.

@@ -86,7 +86,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
  public:
   Sequential() = default;
 
-  Sequential(const Sequential& other) : LayerBase<Sequential<T>, T>(other), in_(other.in_), width_(other.width_) {
+  Sequential(const Sequential& other)
+      : LayerBase<Sequential<T>, T>(other), in_(other.in_), width_(other.width_), first_backward_(other.first_backward_) {
     layers_.reserve(other.layers_.size());
     for (const auto& l : other.layers_) layers_.push_back(l->clone());
   }
@@ -122,6 +123,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     width_ = layer->output_size(width_ >= 0 ? width_ : expects);
     layer->set_training(this->training_);
     layers_.push_back(std::move(layer));
+    update_input_grad();
     return *this;
   }
 
@@ -148,11 +150,25 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
   }
 
   /// dY: dL/d(output) -> dL/dX, through the layers in reverse; sets every parameter's grad.
+  /// Without `needs_input_grad()`, returns an empty matrix and stops at the first layer that has
+  /// parameters (see `set_needs_input_grad`).
   const Matrix<T>& backward(const Matrix<T>& dY) override {
     if (layers_.empty()) detail::fail("Sequential::backward", "the network has no layers");
     const Matrix<T>* g = &dY;
-    for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = &(*it)->backward(*g);
+    for (std::size_t i = layers_.size(); i-- > first_backward_;) g = &layers_[i]->backward(*g);
+    if (!this->needs_input_grad()) return no_grad_;
     return *g;
+  }
+
+  /// Whether `backward` must return dL/dX (default true, as for every layer). With false, the
+  /// network's input is treated as data that needs no gradient (PyTorch: an input without
+  /// `requires_grad`): backward stops at the first layer that has parameters, which skips that
+  /// layer's dL/dX (for a Dense first layer, a third of its backward work) and the backward of any
+  /// parameter-free layers before it. Parameter gradients are unchanged. `fit` trains this way.
+  /// A nested `Sequential` is told by its parent whether its dL/dX is needed.
+  void set_needs_input_grad(bool needed) override {
+    this->needs_input_grad_ = needed;
+    update_input_grad();
   }
 
   /// Every layer's parameters, layers in order, each layer's in its own order.
@@ -273,6 +289,29 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     bool previous_;
   };
 
+  /// Clears `needs_input_grad` for a scope and restores it (also on exceptions).
+  struct InputGradGuard {
+    explicit InputGradGuard(Sequential& net) : net_(net), previous_(net.needs_input_grad()) {
+      net_.set_needs_input_grad(false);
+    }
+    ~InputGradGuard() { net_.set_needs_input_grad(previous_); }
+    InputGradGuard(const InputGradGuard&) = delete;
+    InputGradGuard& operator=(const InputGradGuard&) = delete;
+    Sequential& net_;
+    bool previous_;
+  };
+
+  /// Sets `first_backward_` and every layer's `needs_input_grad`: with the network's own flag set,
+  /// every layer passes its gradient back; otherwise backward starts nothing before the first
+  /// layer with parameters, and that layer computes no dL/dX.
+  void update_input_grad() {
+    first_backward_ = 0;
+    if (!this->needs_input_grad())
+      while (first_backward_ < layers_.size() && layers_[first_backward_]->parameters().empty()) ++first_backward_;
+    for (std::size_t i = 0; i < layers_.size(); ++i)
+      layers_[i]->set_needs_input_grad(this->needs_input_grad() || i > first_backward_);
+  }
+
   [[noreturn]] static void diverged(int epoch, Index batch, Index batches, const std::string& what) {
     throw std::runtime_error("Sequential::fit: " + what + " at epoch " + std::to_string(epoch) + ", batch " +
                              std::to_string(batch) + " of " + std::to_string(batches) +
@@ -371,6 +410,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     }
 
     ModeGuard guard(*this, true);
+    InputGradGuard no_input_grad(*this);  // fit never reads dL/dX
     const Index N = X.rows();
     const Index B = (options.batch_size == 0 || options.batch_size >= N) ? N : Index(options.batch_size);
     const Index batches = (N + B - 1) / B;
@@ -466,6 +506,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
   Index in_ = -1;     // input width fixed by the first sized layer, -1 while unknown
   Index width_ = -1;  // output width of the layers so far, -1 while unknown
   Matrix<T> eval_X_;  // batch buffer of predict / evaluate
+  std::size_t first_backward_ = 0;  // backward runs layers first_backward_ .. end (see update_input_grad)
+  Matrix<T> no_grad_;               // the empty dL/dX returned without needs_input_grad
 };
 
 }  // namespace eigenml::nn

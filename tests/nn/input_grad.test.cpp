@@ -1,0 +1,144 @@
+// The performance paths of the layers: detail::Gemm (Eigen's GEMM with persistent packing
+// buffers) against Eigen's own product, and `needs_input_grad(false)`, which must leave every
+// parameter gradient exactly as the full backward computes it.
+#include <catch2/catch.hpp>
+
+#include <eigenml/detail/gemm.hpp>
+#include <eigenml/nn.hpp>
+#include <eigenml/random.hpp>
+
+#include <array>
+#include <vector>
+
+using namespace eigenml;
+
+namespace {
+
+template <class T>
+using ColMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+
+/// Every parameter gradient of `net` after one forward/backward of (X, dY).
+template <class T>
+std::vector<Matrix<T>> grads_after_backward(nn::Layer<T>& net, const Matrix<T>& X, const Matrix<T>& dY) {
+  net.forward(X);
+  net.backward(dY);
+  std::vector<Matrix<T>> g;
+  for (auto* p : net.parameters()) g.push_back(p->grad);
+  return g;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("detail::Gemm equals Eigen's product for every storage order and transpose", "[nn][gemm]", float,
+                   double) {
+  using T = TestType;
+  Rng rng(3);
+  // Shapes on both sides of Eigen's GEMM thresholds (vector results, tiny products, blocked ones).
+  const std::vector<std::array<Index, 3>> shapes = {{1, 7, 5}, {5, 7, 1}, {3, 4, 5}, {64, 300, 70}, {130, 9, 257}};
+  detail::Gemm<T> gemm;  // one workspace reused across all shapes, as a layer reuses its own
+  for (const auto& [m, k, n] : shapes) {
+    const Matrix<T> A = random_uniform<T>(m, k, rng), B = random_uniform<T>(k, n, rng);
+    const Matrix<T> At = A.transpose(), Bt = B.transpose();
+    const ColMatrix<T> Ac = A, Bc = B;
+    const Matrix<T> C0 = random_uniform<T>(m, n, rng);
+    const ColMatrix<T> expected = A * B;
+    const T tol = T(1e-5) * static_cast<T>(k);
+
+    Matrix<T> C(m, n);
+    gemm.run(C, A, B);
+    CHECK((C - expected).cwiseAbs().maxCoeff() <= tol);
+    gemm.run(C, At.transpose(), Bt.transpose());
+    CHECK((C - expected).cwiseAbs().maxCoeff() <= tol);
+    ColMatrix<T> Cc(m, n);
+    gemm.run(Cc, Ac, B);
+    CHECK((Cc - expected).cwiseAbs().maxCoeff() <= tol);
+    gemm.run(Cc, A, Bc);
+    CHECK((Cc - expected).cwiseAbs().maxCoeff() <= tol);
+
+    // Accumulation with a scale, into a block of a larger matrix.
+    Matrix<T> big = Matrix<T>::Zero(m + 2, n + 3);
+    big.block(1, 2, m, n) = C0;
+    gemm.run(big.block(1, 2, m, n), A, Bc, T(-0.5), true);
+    const ColMatrix<T> acc = C0 - T(0.5) * expected;
+    CHECK((big.block(1, 2, m, n) - acc).cwiseAbs().maxCoeff() <= tol);
+    CHECK(big.row(0).isZero());
+    CHECK(big.col(0).isZero());
+  }
+}
+
+TEMPLATE_TEST_CASE("needs_input_grad(false) skips dL/dX and keeps every parameter gradient", "[nn][input_grad]", float,
+                   double) {
+  using T = TestType;
+  Rng rng(7);
+  nn::Sequential<T> net;
+  net.add(nn::Conv2D<T>({.in_channels = 1, .height = 6, .width = 6, .out_channels = 3, .kernel = 3, .stride = 1,
+                         .padding = 1}));
+  net.add(nn::ReLU<T>());
+  net.add(nn::MaxPool2D<T>({.channels = 3, .height = 6, .width = 6, .kernel = 2, .stride = 2}));
+  net.add(nn::Flatten<T>());
+  net.add(nn::Dense<T>(27, 4));
+  const Matrix<T> X = random_uniform<T>(5, 36, rng), dY = random_uniform<T>(5, 4, rng);
+
+  CHECK(net.needs_input_grad());
+  const auto full = grads_after_backward<T>(net, X, dY);
+  const Matrix<T> dX = net.backward(dY);
+  CHECK(dX.rows() == 5);
+  CHECK(dX.cols() == 36);
+
+  net.set_needs_input_grad(false);
+  CHECK_FALSE(net.layer(0).needs_input_grad());
+  CHECK(net.layer(4).needs_input_grad());
+  const auto skipped = grads_after_backward<T>(net, X, dY);
+  CHECK(net.backward(dY).size() == 0);
+  REQUIRE(full.size() == skipped.size());
+  for (std::size_t i = 0; i < full.size(); ++i) CHECK(full[i] == skipped[i]);
+
+  // Restoring the flag restores dL/dX.
+  net.set_needs_input_grad(true);
+  net.forward(X);
+  CHECK(net.backward(dY) == dX);
+
+  // A parameter-free first layer: backward stops at the first layer with parameters.
+  nn::Sequential<T> mlp;
+  mlp.add(nn::ReLU<T>());
+  mlp.add(nn::Dense<T>(6, 3));
+  mlp.add(nn::Tanh<T>());
+  mlp.add(nn::Dense<T>(3, 2));
+  mlp.set_needs_input_grad(false);
+  CHECK_FALSE(mlp.layer(1).needs_input_grad());
+  CHECK(mlp.layer(3).needs_input_grad());
+  const Matrix<T> Xm = random_uniform<T>(4, 6, rng), dYm = random_uniform<T>(4, 2, rng);
+  const auto g_skip = grads_after_backward<T>(mlp, Xm, dYm);
+  mlp.set_needs_input_grad(true);
+  const auto g_full = grads_after_backward<T>(mlp, Xm, dYm);
+  for (std::size_t i = 0; i < g_full.size(); ++i) CHECK(g_full[i] == g_skip[i]);
+
+  // A nested network asked for its dL/dX (not the first layer) still returns it.
+  nn::Sequential<T> outer;
+  outer.add(nn::Dense<T>(6, 6));
+  outer.add(mlp);
+  outer.set_needs_input_grad(false);
+  CHECK(outer.layer(1).needs_input_grad());
+  CHECK_FALSE(outer.layer(0).needs_input_grad());
+  outer.forward(Xm);
+  CHECK(outer.backward(dYm).size() == 0);
+}
+
+TEMPLATE_TEST_CASE("recurrent layers without needs_input_grad keep their parameter gradients", "[nn][input_grad]",
+                   float, double) {
+  using T = TestType;
+  Rng rng(11);
+  const nn::RecurrentOptions o{.input_size = 3, .hidden_size = 4, .seq_len = 5};
+  const Matrix<T> X = random_uniform<T>(2, 15, rng), dY = random_uniform<T>(2, 4, rng);
+  auto check = [&](auto layer) {
+    const auto full = grads_after_backward<T>(layer, X, dY);
+    CHECK(layer.backward(dY).cols() == 15);
+    layer.set_needs_input_grad(false);
+    const auto skipped = grads_after_backward<T>(layer, X, dY);
+    CHECK(layer.backward(dY).size() == 0);
+    for (std::size_t i = 0; i < full.size(); ++i) CHECK(full[i] == skipped[i]);
+  };
+  check(nn::RNN<T>(o));
+  check(nn::LSTM<T>(o));
+  check(nn::GRU<T>(o));
+}
