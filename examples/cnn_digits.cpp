@@ -13,15 +13,6 @@
 // run prints the same numbers. An image row is its 1 x 8 x 8 pixels in C order, exactly the
 // layout of the CSV's pixel_0..pixel_63, so the data needs no reshaping.
 
-// GCC 12 with -march=native on AVX-512 machines reports false (maybe-)uninitialized warnings
-// inside its own avx512fintrin.h when inlined into Eigen's float kernels (the intrinsics start
-// from a deliberately undefined register, `__m512 __Y = __Y;`). With -Werror that would stop the
-// build, so they are silenced for this file; they are not about any eigenml or example code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include <eigenml/eigenml.hpp>
 
 #include <chrono>

@@ -9,12 +9,6 @@
 // then loads the file back and checks the reloaded network predicts exactly what the trained one
 // does. Serve it with `serve --model OUTPUT_DIR/digits_mlp.safetensors` (see the README).
 
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's avx512 intrinsics headers trip -Wmaybe-uninitialized under -march=native (see mlp_digits.cpp).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include <eigenml/eigenml.hpp>
 #include <nlohmann/json.hpp>
 

@@ -9,10 +9,10 @@ cmake --preset release -DEIGENML_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build --preset release --target examples
 
 # The examples that run to completion on their own, in the order the README tells their story.
-for example in linear_regression logistic_regression breast_cancer mlp_digits cnn_digits rnn_sequence; do
-  if [ -x "build/release/examples/$example" ]; then
-    echo
-    echo "=== $example ==="
-    "build/release/examples/$example"
-  fi
+# They run inside the build folder, so files they write (train_and_save's model) land there.
+cd build/release/examples
+for example in linear_regression logistic_regression breast_cancer mlp_digits cnn_digits rnn_sequence train_and_save; do
+  echo
+  echo "=== $example ==="
+  "./$example"
 done
