@@ -12,6 +12,10 @@
 
 namespace eigenml::detail {
 
+/// Rows per chunk for a fused pass over a row-major n x d matrix: about 64 KiB of doubles, so a
+/// chunk read once from memory stays in L2 for the second product over it (at least 16 rows).
+inline Index cache_chunk_rows(Index d) { return std::max<Index>(16, Index(8192) / std::max<Index>(d, 1)); }
+
 /// The row order of one fit. `batch_rows` is min(batch_size, n) (n for batch_size = 0). A full
 /// batch is never gathered (the gradient is a sum over all rows, so the order is irrelevant);
 /// mini-batches are reshuffled before every epoch when `shuffle` is on, else taken in order.

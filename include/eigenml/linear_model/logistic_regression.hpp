@@ -23,7 +23,6 @@
 
 #include "eigenml/core.hpp"
 #include "eigenml/detail/check.hpp"
-#include "eigenml/detail/finite.hpp"
 #include "eigenml/detail/logistic_loss.hpp"
 #include "eigenml/detail/minibatch.hpp"
 #include "eigenml/detail/smooth_minimize.hpp"
@@ -162,7 +161,7 @@ class LogisticRegression {
   Matrix<T> decision_function(const Eigen::MatrixBase<DX>& X) const {
     require_fitted("LogisticRegression::decision_function");
     detail::check_cols("LogisticRegression::decision_function", "X", X, n_features());
-    detail::check_finite_fast("LogisticRegression::decision_function", "X", X);
+    detail::check_finite("LogisticRegression::decision_function", "X", X);
     Matrix<T> Z = X * coef_.value.transpose();
     Z.rowwise() += intercept_.value.col(0).transpose();
     return Z;
@@ -248,8 +247,8 @@ class LogisticRegression {
   void set_params(const Matrix<T>& coef, const Vector<T>& intercept) {
     const char* where = "LogisticRegression::set_params";
     detail::check_nonempty(where, "coef", coef);
-    detail::check_finite_fast(where, "coef", coef);
-    detail::check_finite_fast(where, "intercept", intercept);
+    detail::check_finite(where, "coef", coef);
+    detail::check_finite(where, "intercept", intercept);
     if (coef.rows() == 2) detail::fail(where, "coef has 2 rows: a binary model has one row (1 x d)");
     if (intercept.size() != coef.rows())
       detail::fail(where, "intercept has " + std::to_string(intercept.size()) + " values but coef has shape " +
@@ -330,7 +329,7 @@ class LogisticRegression {
   int check_data(const char* where, const A& X, const Labels& y, int expected_K = 0) const {
     detail::check_nonempty(where, "X", X);
     detail::check_rows(where, "X", X.rows(), "labels", y.rows());
-    detail::check_finite_fast(where, "X", X);
+    detail::check_finite(where, "X", X);
     if (expected_K > 0) {
       detail::check_labels(where, y, expected_K);
       return expected_K;
