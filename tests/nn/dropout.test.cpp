@@ -70,7 +70,7 @@ TEMPLATE_TEST_CASE("Dropout: identity in evaluation mode and for p = 0", "[nn][d
   CHECK(zero.backward(X) == X);
 }
 
-TEMPLATE_TEST_CASE("Dropout: p must be in [0, 1)", "[nn][dropout]", float, double) {
+TEMPLATE_TEST_CASE("Dropout: p must lie in 0 <= p < 1", "[nn][dropout]", float, double) {
   using T = TestType;
   CHECK_THROWS_WITH(nn::Dropout<T>(1.0), Catch::Contains("p must be in [0, 1)"));
   CHECK_THROWS_AS(nn::Dropout<T>(-0.1), std::invalid_argument);
