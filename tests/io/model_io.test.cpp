@@ -11,6 +11,7 @@
 #include <string>
 
 #include "eigenml/io.hpp"
+#include "eigenml/io/model_io.hpp"
 #include "eigenml/random.hpp"
 
 using eigenml::Labels;
