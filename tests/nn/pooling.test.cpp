@@ -219,6 +219,48 @@ TEMPLATE_TEST_CASE("MaxPool2D: ties go to the first maximum, padding never wins,
   CHECK(p3.backward(Matrix<T>::Ones(1, 1)) == routed);
 }
 
+TEMPLATE_TEST_CASE("MaxPool2D routes each window's gradient to its first maximum, in every geometry", "[nn][pooling]",
+                   float, double) {
+  using T = TestType;
+  // Values from {0, 1, 2}: most windows hold ties (as after a ReLU). The reference walks each
+  // window in row-major order from -inf, taking strictly larger values (PyTorch's rule).
+  std::vector<nn::Pool2DOptions> geometries = configs;
+  geometries.push_back({.channels = 2, .height = 8, .width = 9, .kernel = 3, .stride = 2});  // k3 s2, no padding
+  Rng rng(31);
+  for (const auto& o : geometries) {
+    INFO("C" << o.channels << " " << o.height << "x" << o.width << " k" << o.kernel << " s" << o.stride << " p"
+             << o.padding);
+    Matrix<T> X(2, o.channels * o.height * o.width);
+    for (Index i = 0; i < X.size(); ++i) X.data()[i] = static_cast<T>(rng.below(3));
+    nn::MaxPool2D<T> pool(o);
+    const Matrix<T> Y = pool.forward(X);
+    const Index Ho = pool.out_height(), Wo = pool.out_width();
+    Matrix<T> dY(X.rows(), Y.cols()), expected = Matrix<T>::Zero(X.rows(), X.cols());
+    for (Index i = 0; i < dY.size(); ++i) dY.data()[i] = static_cast<T>(i % 7 + 1);
+    for (Index n = 0; n < X.rows(); ++n)
+      for (Index c = 0; c < o.channels; ++c)
+        for (Index y = 0; y < Ho; ++y)
+          for (Index x = 0; x < Wo; ++x) {
+            T best = -std::numeric_limits<T>::infinity();
+            Index at = -1;
+            for (Index i = 0; i < o.kernel; ++i)
+              for (Index j = 0; j < o.kernel; ++j) {
+                const Index h = y * o.stride - o.padding + i, w = x * o.stride - o.padding + j;
+                if (h < 0 || h >= o.height || w < 0 || w >= o.width) continue;
+                const Index q = (c * o.height + h) * o.width + w;
+                if (at < 0 || X(n, q) > best) {
+                  best = X(n, q);
+                  at = q;
+                }
+              }
+            const Index out = (c * Ho + y) * Wo + x;
+            REQUIRE(Y(n, out) == best);
+            expected(n, at) += dY(n, out);
+          }
+    CHECK(pool.backward(dY) == expected);
+  }
+}
+
 TEST_CASE("Pooling in float agrees with double in backward", "[nn][pooling]") {
   Rng rng(29);
   for (const auto& o : configs) {

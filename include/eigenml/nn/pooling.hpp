@@ -4,6 +4,7 @@
 /// `stride` over each channel of an image batch, with optional padding, as PyTorch's
 /// `nn.MaxPool2d` / `nn.AvgPool2d` (defaults: `ceil_mode=False`, `count_include_pad=True`).
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -127,11 +128,13 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
     const Index N = X.rows(), Q = geom_.channels * geom_.out_pixels();
     Y_.resize(N, Q);
     argmax_.resize(N, Q);
-    switch (geom_.kernel) {  // loops of a compile-time size for the common kernels
-      case 2: max_planes<2>(X, Y_, argmax_, geom_); break;
-      case 3: max_planes<3>(X, Y_, argmax_, geom_); break;
-      default: max_planes<0>(X, Y_, argmax_, geom_); break;
-    }
+    // Loops of a compile-time size for the common kernel 2 x 2 / stride 2 and 3 x 3 / stride 2.
+    if (geom_.kernel == 2 && geom_.stride == 2)
+      max_planes<2, 2>(X, Y_, argmax_, geom_);
+    else if (geom_.kernel == 3 && geom_.stride == 2)
+      max_planes<3, 2>(X, Y_, argmax_, geom_);
+    else
+      max_planes<0, 0>(X, Y_, argmax_, geom_);
     batch_ = N;
     return Y_;
   }
@@ -164,60 +167,85 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
   using IndexMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
   /// Y = max over each window, A = the offset (within the sample's row) of its winner, for
-  /// K x K windows (K = 0: the kernel size is known only at run time).
-  template <int K>
+  /// K x K windows moved by S (K or S = 0: known only at run time).
+  ///
+  /// PyTorch's rule: start at -inf (at the window's first position) and take a value if it is
+  /// larger or NaN, so ties keep the first maximum in row-major window order and the last NaN
+  /// wins. For windows inside the image of a sample without NaN that is: start at the first
+  /// position and take strictly larger values, branch-free, with no NaN test; with K and S known
+  /// at compile time the taps unroll and the loop over a row of outputs vectorises. Windows that
+  /// touch the padding, and samples holding a NaN or Inf (found by one vectorised pass), take the
+  /// per-window rule in `max_window`.
+  template <int K, int S>
   static void max_planes(const Matrix<T>& X, Matrix<T>& Y, IndexMatrix& A, const detail::WindowGeometry& g) {
     const Index C = g.channels, H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
-    const Index k = g.kernel, s = g.stride, p = g.padding;
+    const Index k = K > 0 ? K : g.kernel, s = S > 0 ? S : g.stride, p = g.padding;
+    // Outputs o whose window lies wholly inside the image: o*s - p >= 0 and o*s - p + k <= in.
+    auto inside = [&](Index in, Index out, Index& lo, Index& hi) {
+      lo = std::min(out, (p + s - 1) / s);
+      hi = in + p - k < 0 ? lo : std::max(lo, std::min(out, (in + p - k) / s + 1));
+    };
+    Index oh_a, oh_b, ow_a, ow_b;
+    inside(H, Ho, oh_a, oh_b);
+    inside(W, Wo, ow_a, ow_b);
     for (Index n = 0; n < X.rows(); ++n) {
       const T* x = X.data() + n * X.cols();
       T* y = Y.data() + n * Y.cols();
       std::int32_t* a = A.data() + n * A.cols();
+      const bool has_nan = !detail::all_finite(X.row(n));  // NaN (or Inf): the per-window rule
       for (Index c = 0; c < C; ++c) {
         const Index plane = c * H * W;
         for (Index oh = 0; oh < Ho; ++oh) {
-          Index ih_lo, ih_hi;
-          detail_pool::window(oh, s, p, k, H, ih_lo, ih_hi);
-          for (Index ow = 0; ow < Wo; ++ow) {
-            Index iw_lo, iw_hi;
-            detail_pool::window(ow, s, p, k, W, iw_lo, iw_hi);
-            // PyTorch's rule: start at -inf (at the first position) and take a value if it is
-            // larger or NaN, so ties keep the first maximum and the last NaN wins. Branch-free
-            // selects (which value wins is data-dependent and would mispredict often), and NaN
-            // only noted in the hot loop: testing it in the select chain was 5x slower.
-            T best = -std::numeric_limits<T>::infinity();
-            Index best_at = plane + ih_lo * W + iw_lo;
-            bool nan = false;
-            auto consider = [&](Index at) {
-              const T v = x[at];
-              const bool take = v > best;
-              best = take ? v : best;
-              best_at = take ? at : best_at;
-              nan |= v != v;
-            };
-            if (K > 0 && ih_hi - ih_lo == K && iw_hi - iw_lo == K) {  // window inside the image
-              for (Index i = 0; i < K; ++i)
-                for (Index j = 0; j < K; ++j) consider(plane + (ih_lo + i) * W + iw_lo + j);
-            } else {
-              for (Index ih = ih_lo; ih < ih_hi; ++ih)
-                for (Index iw = iw_lo; iw < iw_hi; ++iw) consider(plane + ih * W + iw);
-            }
-            if (nan)  // rare: the last NaN of the window wins
-              for (Index ih = ih_lo; ih < ih_hi; ++ih)
-                for (Index iw = iw_lo; iw < iw_hi; ++iw) {
-                  const Index at = plane + ih * W + iw;
-                  if (x[at] != x[at]) {
-                    best = x[at];
-                    best_at = at;
-                  }
-                }
-            const Index out = (c * Ho + oh) * Wo + ow;
-            y[out] = best;
-            a[out] = static_cast<std::int32_t>(best_at);
+          T* yr = y + (c * Ho + oh) * Wo;
+          std::int32_t* ar = a + (c * Ho + oh) * Wo;
+          if (has_nan || oh < oh_a || oh >= oh_b) {
+            for (Index ow = 0; ow < Wo; ++ow) max_window(x, plane, oh, ow, g, yr[ow], ar[ow]);
+            continue;
+          }
+          for (Index ow = 0; ow < ow_a; ++ow) max_window(x, plane, oh, ow, g, yr[ow], ar[ow]);
+          for (Index ow = ow_b; ow < Wo; ++ow) max_window(x, plane, oh, ow, g, yr[ow], ar[ow]);
+          // Interior outputs ow_a .. ow_b-1: tap (i, j) of output ow reads x[first + ow*s + i*W + j].
+          const Index first = plane + (oh * s - p) * W - p;
+          for (Index ow = ow_a; ow < ow_b; ++ow) {
+            const T* win = x + first + ow * s;
+            T best = win[0];
+            std::int32_t best_at = 0;  // 32-bit: as many lanes as the float values
+            for (Index i = 0; i < k; ++i)
+              for (Index j = 0; j < k; ++j) {
+                const T v = win[i * W + j];
+                // The index select as a bit mask: GCC 12 vectorises `take ? a : b` on the float
+                // but reports "control flow in loop" for the same select on the int.
+                const std::int32_t take = -static_cast<std::int32_t>(v > best);
+                best = v > best ? v : best;
+                best_at = (take & static_cast<std::int32_t>(i * W + j)) | (~take & best_at);
+              }
+            yr[ow] = best;
+            ar[ow] = static_cast<std::int32_t>(first + ow * s) + best_at;
           }
         }
       }
     }
+  }
+
+  /// One output (oh, ow) of channel `plane` by PyTorch's rule, for any window (padding, NaN).
+  static void max_window(const T* x, Index plane, Index oh, Index ow, const detail::WindowGeometry& g, T& out,
+                         std::int32_t& out_at) {
+    const Index W = g.width;
+    Index ih_lo, ih_hi, iw_lo, iw_hi;
+    detail_pool::window(oh, g.stride, g.padding, g.kernel, g.height, ih_lo, ih_hi);
+    detail_pool::window(ow, g.stride, g.padding, g.kernel, W, iw_lo, iw_hi);
+    T best = -std::numeric_limits<T>::infinity();
+    Index best_at = plane + ih_lo * W + iw_lo;
+    for (Index ih = ih_lo; ih < ih_hi; ++ih)
+      for (Index iw = iw_lo; iw < iw_hi; ++iw) {
+        const Index at = plane + ih * W + iw;
+        if (x[at] > best || x[at] != x[at]) {
+          best = x[at];
+          best_at = at;
+        }
+      }
+    out = best;
+    out_at = static_cast<std::int32_t>(best_at);
   }
 
   Pool2DOptions options_;
