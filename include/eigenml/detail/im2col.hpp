@@ -51,14 +51,60 @@ inline void valid_range(Index in, Index out, Index stride, Index padding, Index 
   lo = std::min(lo, hi);
 }
 
+/// Zeroes columns [0, lo) and [hi, width) of rows [row_lo, row_hi) of the row-major `rows x width`
+/// block at `d`. Column by column: the stores are strided, so GCC does not turn each row's one or
+/// two stores into a call to memset (which it did, at ~15% of a convolution).
+template <class T>
+void zero_columns(T* d, Index width, Index row_lo, Index row_hi, Index lo, Index hi) {
+  for (Index col = 0; col < lo; ++col)
+    for (Index r = row_lo; r < row_hi; ++r) d[r * width + col] = T(0);
+  for (Index col = hi; col < width; ++col)
+    for (Index r = row_lo; r < row_hi; ++r) d[r * width + col] = T(0);
+}
+
 /// cols = im2col of the samples `first .. first+count-1` of `X` (`N x g.in_size()`): writes columns
 /// `0 .. count*P-1` of `cols` (`g.patch_size()` rows, at least `count*P` columns; the row stride is
 /// `cols.cols()`), sample `first + m` in columns `m*P .. (m+1)*P-1`.
+///
+/// For a "same" convolution (stride 1, `W_out == W`: 3x3 with padding 1, 5x5 with padding 2, ...)
+/// tap (c, i, j) of every output pixel `q = oh*W + ow` reads input `q + (i-p)*W + (j-p)`: the
+/// tap's row of `cols` is one contiguous copy of the plane, shifted, and only the few columns
+/// that fall in the left/right padding are zeroed afterwards. Otherwise rows are copied one
+/// output row at a time (a copy of `W_out` values each, which for small images costs more in
+/// calls than in data).
 template <class T>
 void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& g, Matrix<T>& cols) {
+  using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
   const Index P = g.out_pixels(), k = g.kernel, s = g.stride, p = g.padding;
   const Index H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
   const Index ld = cols.cols();
+  if (s == 1 && Wo == W) {
+    for (Index m = 0; m < count; ++m) {
+      const T* x = X.data() + (first + m) * X.cols();
+      for (Index c = 0; c < g.channels; ++c) {
+        const T* plane = x + c * H * W;
+        for (Index i = 0; i < k; ++i) {
+          Index oh_lo, oh_hi;
+          valid_range(H, Ho, s, p, i, oh_lo, oh_hi);
+          for (Index j = 0; j < k; ++j) {
+            Index ow_lo, ow_hi;
+            valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
+            T* dst = cols.data() + ((c * k + i) * k + j) * ld + m * P;
+            // q in [begin, end) reads plane[q + shift], inside the plane (the first and last few
+            // q of the range are padding columns, zeroed below with the rest of them).
+            const Index shift = (i - p) * W + (j - p);
+            const Index begin = oh_lo * Wo + std::max<Index>(0, -(j - p));
+            const Index end = std::max(begin, oh_hi * Wo - std::max<Index>(0, j - p));
+            Eigen::Map<Arr>(dst, begin).setZero();
+            Eigen::Map<Arr>(dst + begin, end - begin) = Eigen::Map<const Arr>(plane + begin + shift, end - begin);
+            Eigen::Map<Arr>(dst + end, P - end).setZero();
+            zero_columns(dst, Wo, oh_lo, oh_hi, ow_lo, ow_hi);
+          }
+        }
+      }
+    }
+    return;
+  }
   for (Index m = 0; m < count; ++m) {
     const T* x = X.data() + (first + m) * X.cols();  // one sample stays hot while its C*k*k rows fill
     for (Index c = 0; c < g.channels; ++c) {
@@ -95,14 +141,44 @@ void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& 
 /// dX = col2im(dcols), the adjoint of im2col, for the samples `first .. first+count-1`: rows
 /// `first .. first+count-1` of `dX` (`N x g.in_size()`, already sized) are overwritten with the sum
 /// of every column entry at the input position it was copied from (overlapping windows
-/// accumulate; entries from the padding are dropped). `dcols` is laid out as im2col writes it.
+/// accumulate; entries from the padding are dropped). `dcols` is laid out as im2col writes it;
+/// its padding entries may be overwritten.
+///
+/// For a "same" convolution (see im2col) each tap's row is added back as one contiguous shifted
+/// block; its entries that im2col would have taken from the left/right padding are zeroed first
+/// (`dcols` is overwritten there), so they add nothing where the shifted block lands on a
+/// neighbouring row. Every input position receives the same terms in the same order as
+/// row by row, so the sums are the same.
 template <class T>
-void col2im(const Matrix<T>& dcols, const WindowGeometry& g, Index first, Index count, Matrix<T>& dX) {
+void col2im(Matrix<T>& dcols, const WindowGeometry& g, Index first, Index count, Matrix<T>& dX) {
   using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
   const Index P = g.out_pixels(), k = g.kernel, s = g.stride, p = g.padding;
   const Index H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
   const Index ld = dcols.cols();
   dX.middleRows(first, count).setZero();
+  if (s == 1 && Wo == W) {
+    for (Index m = 0; m < count; ++m) {
+      T* x = dX.data() + (first + m) * dX.cols();
+      for (Index c = 0; c < g.channels; ++c) {
+        T* plane = x + c * H * W;
+        for (Index i = 0; i < k; ++i) {
+          Index oh_lo, oh_hi;
+          valid_range(H, Ho, s, p, i, oh_lo, oh_hi);
+          for (Index j = 0; j < k; ++j) {
+            Index ow_lo, ow_hi;
+            valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
+            T* src = dcols.data() + ((c * k + i) * k + j) * ld + m * P;
+            zero_columns(src, Wo, oh_lo, oh_hi, ow_lo, ow_hi);
+            const Index shift = (i - p) * W + (j - p);  // as in im2col
+            const Index begin = oh_lo * Wo + std::max<Index>(0, -(j - p));
+            const Index end = std::max(begin, oh_hi * Wo - std::max<Index>(0, j - p));
+            Eigen::Map<Arr>(plane + begin + shift, end - begin) += Eigen::Map<const Arr>(src + begin, end - begin);
+          }
+        }
+      }
+    }
+    return;
+  }
   for (Index m = 0; m < count; ++m) {
     T* x = dX.data() + (first + m) * dX.cols();
     for (Index c = 0; c < g.channels; ++c) {
