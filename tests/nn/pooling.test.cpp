@@ -226,6 +226,10 @@ TEMPLATE_TEST_CASE("MaxPool2D routes each window's gradient to its first maximum
   // window in row-major order from -inf, taking strictly larger values (PyTorch's rule).
   std::vector<nn::Pool2DOptions> geometries = configs;
   geometries.push_back({.channels = 2, .height = 8, .width = 9, .kernel = 3, .stride = 2});  // k3 s2, no padding
+  // Rows of 20 and 18 outputs: whole 16-output blocks, remainders, and blocks that would run
+  // past the end of the batch.
+  geometries.push_back({.channels = 3, .height = 6, .width = 40, .kernel = 2, .stride = 2});
+  geometries.push_back({.channels = 2, .height = 9, .width = 37, .kernel = 3, .stride = 2, .padding = 1});
   Rng rng(31);
   for (const auto& o : geometries) {
     INFO("C" << o.channels << " " << o.height << "x" << o.width << " k" << o.kernel << " s" << o.stride << " p"

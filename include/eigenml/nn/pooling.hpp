@@ -202,29 +202,59 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
             for (Index ow = 0; ow < Wo; ++ow) max_window(x, plane, oh, ow, g, yr[ow], ar[ow]);
             continue;
           }
+          // Interior outputs ow_a .. ow_b-1 (tap (i, j) of output ow reads x[first + ow*s + i*W + j]),
+          // then the outputs whose window touches the padding (the interior may have written past
+          // ow_b, see interior_row).
+          const Index first = plane + (oh * s - p) * W - p;
+          interior_row<K, S>(x + first, static_cast<std::int32_t>(first), W, s, k, ow_a, ow_b, yr, ar,
+                             X.data() + X.size(), Y.data() + Y.size());
           for (Index ow = 0; ow < ow_a; ++ow) max_window(x, plane, oh, ow, g, yr[ow], ar[ow]);
           for (Index ow = ow_b; ow < Wo; ++ow) max_window(x, plane, oh, ow, g, yr[ow], ar[ow]);
-          // Interior outputs ow_a .. ow_b-1: tap (i, j) of output ow reads x[first + ow*s + i*W + j].
-          const Index first = plane + (oh * s - p) * W - p;
-          for (Index ow = ow_a; ow < ow_b; ++ow) {
-            const T* win = x + first + ow * s;
-            T best = win[0];
-            std::int32_t best_at = 0;  // 32-bit: as many lanes as the float values
-            for (Index i = 0; i < k; ++i)
-              for (Index j = 0; j < k; ++j) {
-                const T v = win[i * W + j];
-                // The index select as a bit mask: GCC 12 vectorises `take ? a : b` on the float
-                // but reports "control flow in loop" for the same select on the int.
-                const std::int32_t take = -static_cast<std::int32_t>(v > best);
-                best = v > best ? v : best;
-                best_at = (take & static_cast<std::int32_t>(i * W + j)) | (~take & best_at);
-              }
-            yr[ow] = best;
-            ar[ow] = static_cast<std::int32_t>(first + ow * s) + best_at;
-          }
         }
       }
     }
+  }
+
+  /// Outputs lo .. hi-1 of one row, every window inside the image and free of NaN: output ow's
+  /// window starts at `win0 + ow*s` (its offset in the sample's row: `first + ow*s`); the winner
+  /// starts at the first position and takes strictly larger values (the rule without NaN).
+  /// With K and S known at compile time the outputs go `kLanes` at a time through a loop of fixed
+  /// length, which GCC turns into whole vector operations: a row of 14 or 7 outputs (28x28 and
+  /// 14x14 images pooled 2x2) otherwise ran mostly in the scalar remainder of the vector loop.
+  /// Such a block may read past the row's last window and write past `hi` (up to kLanes - 1
+  /// outputs); it is used only while both stay inside X's and Y's storage (`x_end`, `y_end`), and
+  /// the caller computes the outputs past `hi` afterwards (they belong to this row's padded
+  /// windows or to rows not yet computed).
+  template <int K, int S>
+  static void interior_row(const T* win0, std::int32_t first, Index W, Index s, Index k, Index lo, Index hi, T* yr,
+                           std::int32_t* ar, const T* x_end, const T* y_end) {
+    auto one = [&](Index ow, T& out, std::int32_t& out_at) {
+      const T* win = win0 + ow * (S > 0 ? S : s);
+      T best = win[0];
+      std::int32_t best_at = 0;  // 32-bit: as many lanes as the float values
+      for (Index i = 0; i < (K > 0 ? K : k); ++i)
+        for (Index j = 0; j < (K > 0 ? K : k); ++j) {
+          const T v = win[i * W + j];
+          // The index select as a bit mask: GCC 12 vectorises `take ? a : b` on the float but
+          // reports "control flow in loop" for the same select on the int.
+          const std::int32_t take = -static_cast<std::int32_t>(v > best);
+          best = v > best ? v : best;
+          best_at = (take & static_cast<std::int32_t>(i * W + j)) | (~take & best_at);
+        }
+      out = best;
+      out_at = first + static_cast<std::int32_t>(ow * (S > 0 ? S : s)) + best_at;
+    };
+    Index ow = lo;
+    if constexpr (K > 0 && S > 0) {
+      constexpr Index kLanes = 16;
+      // The last value a block starting at ow reads, and the end of what it writes.
+      auto fits = [&](Index o) {
+        return win0 + (o + kLanes - 1) * S + (K - 1) * (W + 1) < x_end && yr + o + kLanes <= y_end;
+      };
+      for (; ow < hi && fits(ow); ow += kLanes)
+        for (Index l = 0; l < kLanes; ++l) one(ow + l, yr[ow + l], ar[ow + l]);
+    }
+    for (; ow < hi; ++ow) one(ow, yr[ow], ar[ow]);
   }
 
   /// One output (oh, ow) of channel `plane` by PyTorch's rule, for any window (padding, NaN).
