@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <eigenml/detail/logistic_loss.hpp>
 #include <eigenml/linear_model/logistic_regression.hpp>
 #include <eigenml/optim/sgd.hpp>
 #include <eigenml/random.hpp>
@@ -127,6 +128,19 @@ TEMPLATE_TEST_CASE("LogisticRegression: binary objective and gradient over many 
         CHECK(double(F) == Approx(F_ref).epsilon(tol));
         CHECK(test::rel_error(Matrix<double>(gW.template cast<double>()), gW_ref) < tol);
         CHECK(double(gb(0, 0)) == Approx(static_cast<double>(gb_ref / nn)).epsilon(tol).margin(tol));
+
+        // A reported value (an epoch's loss) is accurate to ~eps per sample absolute; the
+        // gradient is the same.
+        detail::LogisticLoss<T> loss_fn(2);
+        Matrix<T> gW_report(1, d), gb_report(1, 1), b_mat(1, 1);
+        b_mat(0, 0) = b(0);
+        const T lambda_T = static_cast<T>(1.0 / (2.0 * static_cast<double>(n)));
+        const T F_report =
+            loss_fn.value_grad(X, y, W, b_mat, true, lambda_T, gW_report, gb_report, detail::LossValue::report);
+        const double eps = std::numeric_limits<T>::epsilon();
+        CHECK(std::abs(double(F_report) - F_ref) <= tol * std::abs(F_ref) + 8 * eps);
+        CHECK((gW_report.array() == gW.array()).all());
+        CHECK(gb_report(0, 0) == gb(0, 0));
       }
 }
 

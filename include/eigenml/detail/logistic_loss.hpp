@@ -36,23 +36,23 @@ namespace eigenml::detail {
 
 /// One sample's terms of the binary loss from its logit z and label y (0 or 1), for a packet or a
 /// single scalar (Eigen's packet functions also take plain scalars):
-///     loss = softplus(z) - y z,    p = sigmoid(z).
-/// With e = exp(-|z|) (never overflows), softplus(z) = max(z, 0) + log1p(e) and sigmoid(z) =
-/// 1 / (1 + e) for z >= 0, e / (1 + e) otherwise, both at full precision. All of it is
-/// branch-free, so a packet of samples takes one exp, one log and one division.
+///     loss = softplus(z) - y z = log(u) + rest,    p = sigmoid(z),
+/// returning u = 1 + e and rest, so the caller decides how to sum the logs. With e = exp(-|z|)
+/// (never overflows), softplus(z) = max(z, 0) + log1p(e) and sigmoid(z) = 1 / (1 + e) for z >= 0,
+/// e / (1 + e) otherwise, both at full precision. All of it is branch-free: a packet of samples
+/// takes one exp and one division.
 template <class Packet>
-EIGEN_STRONG_INLINE void binary_terms(const Packet& z, const Packet& y, Packet& loss, Packet& p) {
+EIGEN_STRONG_INLINE void binary_terms(const Packet& z, const Packet& y, Packet& u, Packet& rest, Packet& p) {
   namespace ei = Eigen::internal;
   using T = typename ei::unpacket_traits<Packet>::type;
   const Packet one = ei::pset1<Packet>(T(1)), zero = ei::pset1<Packet>(T(0));
   const Packet e = ei::pexp(ei::pnegate(ei::pabs(z)));
-  const Packet u = ei::padd(one, e);
+  u = ei::padd(one, e);
   const Packet q = ei::pdiv(one, u);
   // log1p(e) = log(u) - ((u - 1) - e) / u with u = 1 + e rounded: (u - 1) - e is exactly the
   // rounding error of u, so this corrects log(u) to a few ulps, also for e below eps (u = 1: the
   // result is e).
-  const Packet log1p_e = ei::psub(ei::plog(u), ei::pmul(ei::psub(ei::psub(u, one), e), q));
-  loss = ei::padd(ei::psub(ei::pmax(z, zero), ei::pmul(y, z)), log1p_e);
+  rest = ei::psub(ei::psub(ei::pmax(z, zero), ei::pmul(y, z)), ei::pmul(ei::psub(ei::psub(u, one), e), q));
   // sigmoid(z) = q (t + (1 - t) e) with the step t = 1 for z > 0, 0 for z <= 0, computed as
   // min(max(z / min_normal, 0), 1): it lies strictly between only for subnormal z, where e = 1
   // and both branches agree.
@@ -63,7 +63,8 @@ EIGEN_STRONG_INLINE void binary_terms(const Packet& z, const Packet& y, Packet& 
 /// Sums over the rows [i, c) of a row-major block X (c x d, finite), taken G P rows at a time (P
 /// the size of Packet, P <= d) while at least G P remain: z = X w + b, loss and p (binary_terms),
 /// r = (p - y) / m; adds sum loss, sum r and r^T X (into g, d values) and writes p. Returns the
-/// first row not done.
+/// first row not done. With `exact` false the loss is summed to about eps per sample absolute
+/// (see LossValue): the logs of a group's u in [1, 2] are taken as the log of their product.
 ///
 /// One read of each row does everything: the logits of P rows (one packet accumulator per row,
 /// transposed so additions give P dot products at once; the last d mod P columns read as the
@@ -73,7 +74,7 @@ EIGEN_STRONG_INLINE void binary_terms(const Packet& z, const Packet& y, Packet& 
 /// long dependency chain: with G = 1 the out-of-order core holds too few of them and the pass was
 /// latency-bound (measured 1.4 ms per 100k x 20 in cache; Eigen's row-major GEMV alone, which
 /// reduces each row separately and does the column tail in scalar code, takes 0.45 ms).
-template <class Packet, int G, class T>
+template <class Packet, int G, bool exact, class T>
 Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w, T b, T inv_m, Index i, T* p_out,
                   T* g, T& sum_loss, T& sum_r) {
   namespace ei = Eigen::internal;
@@ -106,17 +107,21 @@ Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w
         for (Index k = 0; k + step < P; k += 2 * step) acc.packet[k] = ei::padd(acc.packet[k], acc.packet[k + step]);
       ei::pstoreu(zb + q * P, ei::padd(acc.packet[0], ei::pset1<Packet>(b)));
     }
+    Packet u_prod = ei::pset1<Packet>(T(1));  // at most 2^G
     for (int q = 0; q < G; ++q) {
       const Packet z = ei::ploadu<Packet>(zb + q * P);
       const Packet yq = ei::ploadu<Packet>(yb + q * P);
-      Packet loss, p;
-      binary_terms(z, yq, loss, p);
-      loss_acc = ei::padd(loss_acc, loss);
+      Packet u, rest, p;
+      binary_terms(z, yq, u, rest, p);
+      loss_acc = ei::padd(loss_acc, rest);
+      if constexpr (exact) loss_acc = ei::padd(loss_acc, ei::plog(u));
+      else u_prod = ei::pmul(u_prod, u);
       ei::pstoreu(p_out + i + q * P, p);
       const Packet r = ei::pmul(ei::psub(p, yq), ei::pset1<Packet>(inv_m));
       r_acc = ei::padd(r_acc, r);
       ei::pstoreu(rb + q * P, r);
     }
+    if constexpr (!exact) loss_acc = ei::padd(loss_acc, ei::plog(u_prod));
     // g += r^T X over the group's rows, in two interleaved sums (half the dependency chain). The
     // tail packet also accumulates columns the full packets cover; only its last d - full lanes
     // are kept at the end.
@@ -143,7 +148,7 @@ Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w
 
 /// The binary loss pass over all rows of X (see binary_rows): by the widest packet that fits in
 /// a row, then one row at a time for the rows left over. Adds into sum_loss, sum_r and g.
-template <class T>
+template <bool exact, class T>
 void binary_pass(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w, T b, T inv_m, T* p_out, T* g,
                  T& sum_loss, T& sum_r) {
   namespace ei = Eigen::internal;
@@ -154,21 +159,27 @@ void binary_pass(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w,
   Index i = 0;
   constexpr int G = 8;
   if (d >= ei::unpacket_traits<P1>::size) {
-    i = binary_rows<P1, G, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
-    i = binary_rows<P1, 1, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P1, G, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P1, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
   } else if (d >= ei::unpacket_traits<P2>::size) {
-    i = binary_rows<P2, G, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
-    i = binary_rows<P2, 1, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P2, G, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P2, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
   } else if (d >= ei::unpacket_traits<P3>::size) {
-    i = binary_rows<P3, G, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
-    i = binary_rows<P3, 1, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P3, G, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P3, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
   }
-  binary_rows<T, 1, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+  binary_rows<T, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
 }
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
+
+/// How accurately LogisticLoss::value_grad computes F. `exact`: to a few ulps of F (a line search
+/// compares values that differ by little). `report`: to about eps per sample absolute, for a value
+/// that is only shown (an epoch's loss in a fit's history); the binary loss then takes one log
+/// per 64 samples instead of one each (the log was ~25% of a gradient-descent step).
+enum class LossValue { exact, report };
 
 template <class T>
 class LogisticLoss {
@@ -182,10 +193,10 @@ class LogisticLoss {
   /// Rows of W: 1 (binary) or K.
   Index out_rows() const { return binary() ? 1 : K_; }
 
-  /// F at (W, b) over the rows of X (m x d) with labels y (m); writes dF/dW (W's shape) and, when
-  /// fit_intercept, dF/db (K' x 1) (left untouched otherwise; b must then be zero).
+  /// F at (W, b) over the rows of X (m x d) with labels y (m), to `accuracy`; writes dF/dW (W's
+  /// shape) and, when fit_intercept, dF/db (K' x 1) (left untouched otherwise; b must then be zero).
   T value_grad(const ConstRef& X, const Eigen::Ref<const Labels>& y, const ConstRef& W, const ConstRef& b,
-               bool fit_intercept, T lambda, MutRef gW, MutRef gb) {
+               bool fit_intercept, T lambda, MutRef gW, MutRef gb, LossValue accuracy = LossValue::exact) {
     const Index m = X.rows();
     const T inv_m = T(1) / static_cast<T>(m);
     reserve(m);
@@ -195,7 +206,10 @@ class LogisticLoss {
       auto g = gW.row(0);
       g.setZero();
       T sum_loss = T(0), sum_r = T(0);
-      binary_pass<T>(X, y.data(), W.data(), b0, inv_m, P_.data(), g.data(), sum_loss, sum_r);
+      if (accuracy == LossValue::exact)
+        binary_pass<true, T>(X, y.data(), W.data(), b0, inv_m, P_.data(), g.data(), sum_loss, sum_r);
+      else
+        binary_pass<false, T>(X, y.data(), W.data(), b0, inv_m, P_.data(), g.data(), sum_loss, sum_r);
       data_loss = sum_loss * inv_m;
       if (lambda != T(0)) g += lambda * W.row(0);
       if (fit_intercept) gb(0, 0) = sum_r;

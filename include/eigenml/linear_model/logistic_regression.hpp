@@ -123,6 +123,8 @@ class LogisticRegression {
     used_newton_ = false;
     const T lambda = penalty_per_sample(n);
 
+    // The epoch losses are only reported (history), so they are summed to eps per sample
+    // absolute rather than to a few ulps of the loss (detail::LossValue).
     detail::MiniBatches batches(n, options);
     const Index B = batches.batch_rows();
     Matrix<T> Xb(batches.gathers() ? B : 0, d);
@@ -141,11 +143,11 @@ class LogisticRegression {
           batches.gather(bi, Xr, Xb);
           batches.gather_vector(bi, y, yb);
           f = loss_.value_grad(Xb.topRows(m), yb.head(m), coef_.value, intercept_.value, fi, lambda, coef_.grad,
-                               intercept_.grad);
+                               intercept_.grad, detail::LossValue::report);
         } else {
           const Index s = batches.begin(bi);
           f = loss_.value_grad(Xr.middleRows(s, m), y.segment(s, m), coef_.value, intercept_.value, fi, lambda,
-                               coef_.grad, intercept_.grad);
+                               coef_.grad, intercept_.grad, detail::LossValue::report);
         }
         epoch_loss += static_cast<double>(f);
         opt.step(params);
