@@ -15,7 +15,8 @@
 /// the same packing and micro-kernel (`general_matrix_matrix_product`), so results are identical to
 /// `C.noalias() = alpha * A * B`. Products Eigen would not send to GEMM (a vector result, or a tiny
 /// one that Eigen evaluates coefficient-wise) and multi-threaded runs (`Eigen::nbThreads() > 1`,
-/// where Eigen's parallel GEMM shares buffers between threads) take Eigen's ordinary expression.
+/// where Eigen's parallel GEMM shares buffers between threads; unless the Gemm was made with
+/// `threaded = false`) take Eigen's ordinary expression.
 /// This uses Eigen 3.3/3.4's internal product interface (namespace `Eigen::internal`).
 
 #include <Eigen/Core>
@@ -30,6 +31,11 @@ namespace eigenml::detail {
 template <class T>
 class Gemm {
  public:
+  /// `threaded`: with `Eigen::nbThreads() > 1`, let Eigen split each product over its threads.
+  /// A caller issuing many small products (a convolution's one per sample) passes false: one
+  /// fork/join per product cost more than the product (measured 10x slower at 2 threads).
+  explicit Gemm(bool threaded = true) : threaded_(threaded) {}
+
   /// C = alpha * A * B (`accumulate == false`) or C += alpha * A * B. A: m x k, B: k x n,
   /// C: m x n (sizes checked by Eigen's assertions in debug builds). Each of A, B, C is a dense
   /// expression with direct access and unit inner stride: a matrix, a `Map`, a block of rows or
@@ -45,7 +51,7 @@ class Gemm {
     eigen_assert(A.rows() == m && B.rows() == k && B.cols() == n);
     if (m == 0 || n == 0) return;
     // Where Eigen's own product takes another path (GEMV, coefficient-wise, threads), use it.
-    if (k == 0 || m == 1 || n == 1 || m + n + k < 20 || Eigen::nbThreads() > 1) {
+    if (k == 0 || m == 1 || n == 1 || m + n + k < 20 || (threaded_ && Eigen::nbThreads() > 1)) {
       if (accumulate)
         C.noalias() += alpha * A * B;
       else
@@ -100,6 +106,7 @@ class Gemm {
   };
 
   Blocking blocking_;
+  bool threaded_;
 };
 
 }  // namespace eigenml::detail

@@ -173,8 +173,9 @@ class Conv2D : public LayerBase<Conv2D<T>, T> {
   Matrix<T> dcols_;  // C*k*k x P
   Matrix<T> Y_;      // N x OC*P
   Matrix<T> dX_;     // N x C*H*W
-  // Packing space of the three products, kept between calls (see detail/gemm.hpp).
-  detail::Gemm<T> gemm_Y_, gemm_dW_, gemm_dX_;
+  // Packing space of the three products, kept between calls (see detail/gemm.hpp); one product
+  // per sample is too small to split over threads.
+  detail::Gemm<T> gemm_Y_{false}, gemm_dW_{false}, gemm_dX_{false};
 };
 
 }  // namespace eigenml::nn
