@@ -49,9 +49,10 @@ struct Conv2DOptions {
 /// `y = b 1^T + W cols` (`OC x P`, one GEMM through `detail::Gemm`) straight into the sample's row
 /// of `Y`, which is that `OC x P` matrix in NCHW order. Backward works sample by sample the same
 /// way, recomputing `cols` from a copy of `X` (9x smaller than `cols` for a 3x3 kernel). One
-/// sample's `cols` stays in the core's L1/L2 cache between im2col and the product; an im2col of
-/// the whole batch followed by one product and a regroup into NCHW measured ~1.5-2x slower (the
-/// batch's `cols` and the regroup stream through memory). All buffers are members, resized only
+/// sample's `cols` stays in the core's L1/L2 cache between im2col and the product, and no regroup
+/// into NCHW is needed: against an im2col of a cache-sized chunk of the batch, one product and a
+/// regroup, this measured 1.1x (forward) and 1.35x (backward) faster on W2's 8 -> 16 convolution
+/// at batch 256 (shared machine). All buffers are members, resized only
 /// when the batch size changes, and the products keep their packing space: a steady-state step
 /// allocates nothing.
 template <class T>
