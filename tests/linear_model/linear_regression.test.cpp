@@ -309,3 +309,55 @@ TEST_CASE("LinearRegression accepts expressions and restores from set_params", "
   CHECK(c.predict(X) == a.predict(X));
   CHECK_THROWS_WITH(c.set_params(Vector<double>(0), 1.0), Catch::Contains("coef is empty"));
 }
+
+TEST_CASE("LinearRegression: large fits (prefix start, SIMD Gram kernels) match a long-double reference",
+          "[linear_model]") {
+  // Enough rows that the solver starts refinement from a prefix solution and runs its chunked
+  // kernels: widths below, inside and above the SIMD kernels' range, columns with non-zero means
+  // (algebraic centring) and with large means (explicitly centred chunks), a strided X.
+  struct Case {
+    Index d;
+    double mean, alpha;
+    bool intercept, strided;
+  };
+  for (const Case c : {Case{3, 0.0, 0.0, true, false}, Case{9, 2.0, 0.0, true, false}, Case{13, -1.0, 5.0, true, true},
+                       Case{13, 0.0, 0.0, false, false}, Case{21, 1e3, 0.0, true, false},
+                       Case{40, 0.5, 1.0, true, true}}) {
+    CAPTURE(c.d, c.mean, c.alpha, c.intercept, c.strided);
+    const Index n = 60000;
+    Rng rng(7);
+    const Matrix<double> wide = random_normal<double>(n, c.d + 3, rng, c.mean, 1.0);
+    const Matrix<double> X = wide.leftCols(c.d);
+    const Vector<double> w = random_normal<double>(c.d, 1, rng);
+    Vector<double> y = X * w;
+    for (Index i = 0; i < n; ++i) y(i) += 0.5 + 0.1 * rng.normal();
+    LinearRegression<double> m({.fit_intercept = c.intercept, .alpha = c.alpha});
+    if (c.strided)
+      m.fit(wide.leftCols(c.d), y);  // rows of stride d + 3
+    else
+      m.fit(X, y);
+    CHECK(m.used_cholesky());
+
+    // Reference: the centred normal equations in long double (cond(X) is small here).
+    using LD = long double;
+    const Eigen::Matrix<LD, -1, -1> XL = X.cast<LD>();
+    const Eigen::Matrix<LD, -1, 1> yL = y.cast<LD>();
+    Eigen::Matrix<LD, 1, -1> mu = Eigen::Matrix<LD, 1, -1>::Zero(c.d);
+    LD ybar = 0;
+    if (c.intercept) mu = XL.colwise().mean(), ybar = yL.mean();
+    const Eigen::Matrix<LD, -1, -1> Xc = XL.rowwise() - mu;
+    Eigen::Matrix<LD, -1, -1> G = Xc.transpose() * Xc;
+    G.diagonal().array() += static_cast<LD>(c.alpha);
+    const Eigen::Matrix<LD, -1, 1> wref = G.llt().solve(Xc.transpose() * (yL.array() - ybar).matrix());
+    const LD bref = c.intercept ? ybar - mu.dot(wref) : LD(0);
+    const double scale = std::max(1.0, static_cast<double>(wref.cwiseAbs().maxCoeff()));
+    CHECK(static_cast<double>((m.coef().cast<LD>() - wref).cwiseAbs().maxCoeff()) < 1e-13 * scale);
+    CHECK(std::abs(static_cast<double>(static_cast<LD>(m.intercept()) - bref)) < 1e-13 * (1.0 + std::abs(c.mean) * scale));
+  }
+  // A non-finite value past the prefix is still caught, by the Gram pass.
+  Matrix<double> X = make_x<double>(60000, 9);
+  const Vector<double> y = Vector<double>::Ones(60000);
+  X(59000, 4) = std::numeric_limits<double>::infinity();
+  LinearRegression<double> m;
+  CHECK_THROWS_WITH(m.fit(X, y), Catch::Contains("X contains Inf at row 59000, column 4"));
+}
