@@ -354,6 +354,17 @@ TEST_CASE("LinearRegression: large fits (prefix start, SIMD Gram kernels) match 
     CHECK(static_cast<double>((m.coef().cast<LD>() - wref).cwiseAbs().maxCoeff()) < 1e-13 * scale);
     CHECK(std::abs(static_cast<double>(static_cast<LD>(m.intercept()) - bref)) < 1e-13 * (1.0 + std::abs(c.mean) * scale));
   }
+  {
+    // Sorted rows: column 0 is zero over the first half, so the prefix does not determine w.
+    Matrix<double> X = make_x<double>(60000, 9);
+    X.col(0).head(30000).setZero();
+    const Vector<double> w = vec<double>({2.0, -1.0, 0.5, 1.0, 0.0, 3.0, -2.0, 1.5, 0.25});
+    const Vector<double> y = (X * w).array() + 0.5;
+    LinearRegression<double> m;
+    m.fit(X, y);
+    CHECK((m.coef() - w).lpNorm<Eigen::Infinity>() < 1e-12);
+    CHECK(std::abs(m.intercept() - 0.5) < 1e-12);
+  }
   // A non-finite value past the prefix is still caught, by the Gram pass.
   Matrix<double> X = make_x<double>(60000, 9);
   const Vector<double> y = Vector<double>::Ones(60000);

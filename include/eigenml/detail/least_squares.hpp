@@ -261,7 +261,7 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
   // ill-conditioning) the usual refinement passes follow. The prefix's Gram matrix is kept.
   Vector<T> w0 = Vector<T>::Zero(d);
   T b0 = T(0);
-  const Index prefix = (n / 32) / chunk * chunk;
+  const Index prefix = n / 32;
   bool use_prefix = d > 0 && prefix >= 16 * d && prefix > 0;
   if (use_prefix) {
     T y_sum = T(0);
@@ -278,9 +278,17 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
       bp -= (k * ybar_p) * mu_p.transpose();
     }
     Gp.diagonal().array() += alpha * k / nn;
-    Eigen::LLT<ColMatrix, Eigen::Lower> llt_p(Gp);
-    if (llt_p.info() == Eigen::Success) w0 = llt_p.solve(bp);
-    if (llt_p.info() != Eigen::Success || !w0.allFinite()) w0.setZero();
+    // Equilibrated, with the main solve's conditioning test: a prefix that does not determine w
+    // (sorted rows, a column constant over the prefix) gives no start rather than a wild one.
+    const Vector<T> sp = Gp.diagonal().cwiseSqrt();
+    if ((sp.array() > T(0)).all() && sp.allFinite()) {
+      ColMatrix Gps = Gp.template selfadjointView<Eigen::Lower>();
+      Gps = sp.cwiseInverse().asDiagonal() * Gps * sp.cwiseInverse().asDiagonal();
+      Eigen::LLT<ColMatrix, Eigen::Lower> llt_p(Gps);
+      if (llt_p.info() == Eigen::Success && llt_p.rcond() >= std::sqrt(eps))
+        w0 = sp.cwiseInverse().asDiagonal() * llt_p.solve(sp.cwiseInverse().asDiagonal() * bp);
+    }
+    if (!w0.allFinite()) w0.setZero();
     b0 = fit_intercept ? ybar_p - mu_p.dot(w0) : T(0);
     if (!std::isfinite(b0)) w0.setZero(), b0 = T(0);
     Xty.setZero();
