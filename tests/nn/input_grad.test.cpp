@@ -66,6 +66,68 @@ TEMPLATE_TEST_CASE("detail::Gemm equals Eigen's product for every storage order 
   }
 }
 
+namespace {
+
+/// C (m x n, a block inside a larger matrix of storage order OC) = or += alpha A B, with A and B
+/// blocks of larger matrices of orders OA and OB: every operand has an outer stride larger than its
+/// size, so a vector operand is strided whichever way it is read. Compared with Eigen's product.
+template <class T, int OC, int OA, int OB>
+void check_strided_product(detail::Gemm<T>& gemm, Index m, Index k, Index n, Rng& rng) {
+  using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, OA> Abig = random_uniform<T>(m + 3, k + 2, rng);
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, OB> Bbig = random_uniform<T>(k + 2, n + 3, rng);
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, OC> Cbig = random_uniform<T>(m + 2, n + 2, rng);
+  const M A = Abig.block(1, 1, m, k), B = Bbig.block(2, 1, k, n), C0 = Cbig.block(1, 1, m, n);
+  const auto outside = Cbig;  // everything but the block must stay as it is
+  const M expected = A * B;
+  const T tol = T(1e-5) * static_cast<T>(k + 1);
+  INFO("m = " << m << ", k = " << k << ", n = " << n << ", orders C/A/B = " << OC << OA << OB);
+
+  gemm.run(Cbig.block(1, 1, m, n), Abig.block(1, 1, m, k), Bbig.block(2, 1, k, n));
+  CHECK((M(Cbig.block(1, 1, m, n)) - expected).cwiseAbs().maxCoeff() <= tol);
+  gemm.run(Cbig.block(1, 1, m, n), Abig.block(1, 1, m, k), Bbig.block(2, 1, k, n), T(-2), true);
+  CHECK((M(Cbig.block(1, 1, m, n)) + expected).cwiseAbs().maxCoeff() <= 3 * tol);
+  Cbig.block(1, 1, m, n) = C0;
+  CHECK(Cbig == outside);
+}
+
+template <class T, int OC>
+void check_strided_products(detail::Gemm<T>& gemm, Index m, Index k, Index n, Rng& rng) {
+  check_strided_product<T, OC, Eigen::ColMajor, Eigen::ColMajor>(gemm, m, k, n, rng);
+  check_strided_product<T, OC, Eigen::ColMajor, Eigen::RowMajor>(gemm, m, k, n, rng);
+  check_strided_product<T, OC, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, k, n, rng);
+  check_strided_product<T, OC, Eigen::RowMajor, Eigen::RowMajor>(gemm, m, k, n, rng);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("detail::Gemm: vector, tiny and blocked products of strided blocks in every storage order",
+                   "[nn][gemm]", float, double) {
+  using T = TestType;
+  Rng rng(11);
+  detail::Gemm<T> gemm;
+  // A row or column result (GEMV, strided result or operand), a dot product, a tiny product
+  // (a plain loop), and blocked ones.
+  const std::vector<std::array<Index, 3>> shapes = {{1, 37, 23}, {29, 41, 1}, {1, 40, 1}, {2, 3, 4}, {33, 65, 17}};
+  for (const auto& [m, k, n] : shapes) {
+    check_strided_products<T, Eigen::ColMajor>(gemm, m, k, n, rng);
+    check_strided_products<T, Eigen::RowMajor>(gemm, m, k, n, rng);
+  }
+}
+
+TEMPLATE_TEST_CASE("detail::Gemm: an empty inner dimension gives zero, or leaves C as it was", "[nn][gemm]", float,
+                   double) {
+  using T = TestType;
+  Rng rng(5);
+  detail::Gemm<T> gemm;
+  const Matrix<T> A(4, 0), B(0, 3), C0 = random_uniform<T>(4, 3, rng);
+  Matrix<T> C = C0;
+  gemm.run(C, A, B, T(1), true);
+  CHECK(C == C0);
+  gemm.run(C, A, B);
+  CHECK(C.isZero(0));
+}
+
 TEMPLATE_TEST_CASE("needs_input_grad(false) skips dL/dX and keeps every parameter gradient", "[nn][input_grad]", float,
                    double) {
   using T = TestType;

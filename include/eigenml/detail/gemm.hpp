@@ -1,7 +1,7 @@
 #pragma once
 /// \file detail/gemm.hpp
 /// `detail::Gemm<T>`: a matrix product `C = alpha A B` (or `C += alpha A B`) through Eigen's own
-/// GEMM kernel, with the packing buffers owned by the caller and reused from call to call.
+/// GEMM and GEMV kernels, with the packing buffers owned by the caller and reused from call to call.
 ///
 /// Why: for every product above `EIGEN_STACK_ALLOCATION_LIMIT` (128 KB of packed panels, e.g. a
 /// float 64 x 784 x 256 layer), `C.noalias() = A * B` allocates its two packing buffers on the heap
@@ -11,12 +11,17 @@
 /// A layer owns one `Gemm` per product site; the buffers grow to the largest blocking seen and are
 /// then reused, so a steady-state step neither allocates nor faults.
 ///
-/// What runs is exactly Eigen's product: the same cache blocking (`computeProductBlockingSizes`),
-/// the same packing and micro-kernel (`general_matrix_matrix_product`), so results are identical to
-/// `C.noalias() = alpha * A * B`. Products Eigen would not send to GEMM (a vector result, or a tiny
-/// one that Eigen evaluates coefficient-wise) and multi-threaded runs (`Eigen::nbThreads() > 1`,
-/// where Eigen's parallel GEMM shares buffers between threads; unless the Gemm was made with
-/// `threaded = false`) take Eigen's ordinary expression.
+/// What runs is Eigen's product, reached without its expression templates: the same cache blocking
+/// (`computeProductBlockingSizes`), packing and micro-kernel (`general_matrix_matrix_product`), and
+/// for a vector result the same GEMV kernel (`general_matrix_vector_product`). Every operand is
+/// first reduced to pointer, shape, stride and storage order, so the kernels are compiled once per
+/// scalar type and storage order. That is also why it exists for compile time: Eigen's
+/// `C.noalias() = A * B` compiles its whole product dispatch (coefficient-wise, GEMV and GEMM
+/// paths) for every distinct expression type, which measured ~3 s of `g++ -O2` for one layer.
+/// Tiny products (`m + n + k < 20`, Eigen's own threshold) run as a plain loop. Multi-threaded
+/// runs (`Eigen::nbThreads() > 1`, only in OpenMP builds; unless the Gemm was made with
+/// `threaded = false`) take Eigen's ordinary expression, whose parallel GEMM shares buffers
+/// between threads.
 /// This uses Eigen 3.3/3.4's internal product interface (namespace `Eigen::internal`).
 
 #include <Eigen/Core>
@@ -38,43 +43,146 @@ class Gemm {
 
   /// C = alpha * A * B (`accumulate == false`) or C += alpha * A * B. A: m x k, B: k x n,
   /// C: m x n (sizes checked by Eigen's assertions in debug builds). Each of A, B, C is a dense
-  /// expression with direct access and unit inner stride: a matrix, a `Map`, a block of rows or
-  /// columns, or the `transpose()` of one of those (no copy is made: a transposed operand is read
-  /// in the other storage order). C must not alias A or B.
+  /// expression with direct access and unit inner stride: a matrix, a vector, a `Map`, a block of
+  /// rows or columns, or the `transpose()` of one of those (no copy is made: a transposed operand is
+  /// read in the other storage order). C must not alias A or B.
   template <class DC, class DA, class DB>
   void run(DC&& C, const DA& A, const DB& B, T alpha = T(1), bool accumulate = false) {
     using CT = std::remove_cvref_t<DC>;
     static_assert(CT::InnerStrideAtCompileTime == 1 && DA::InnerStrideAtCompileTime == 1 &&
                       DB::InnerStrideAtCompileTime == 1,
                   "detail::Gemm needs operands with unit inner stride");
-    const Index m = C.rows(), n = C.cols(), k = A.cols();
-    eigen_assert(A.rows() == m && B.rows() == k && B.cols() == n);
-    if (m == 0 || n == 0) return;
-    // Where Eigen's own product takes another path (GEMV, coefficient-wise, threads), use it.
-    if (k == 0 || m == 1 || n == 1 || m + n + k < 20 || (threaded_ && Eigen::nbThreads() > 1)) {
-      if (accumulate)
-        C.noalias() += alpha * A * B;
-      else
-        C.noalias() = alpha * A * B;
-      return;
-    }
-    if (!accumulate) C.setZero();
-    constexpr int RowMajorC = (CT::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor;
-    constexpr int RowMajorA = (DA::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor;
-    constexpr int RowMajorB = (DB::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor;
-    // Eigen computes a row-major C as the column-major C^T = B^T A^T: its blocking is then sized
-    // for the transposed problem (rows and columns swapped), as Eigen's gemm_blocking_space does.
-    blocking_.prepare(RowMajorC == Eigen::RowMajor ? n : m, RowMajorC == Eigen::RowMajor ? m : n, k);
-    Eigen::internal::general_matrix_matrix_product<Index, T, RowMajorA, false, T, RowMajorB, false, RowMajorC,
-                                                   1>::run(m, n, k, A.data(), A.outerStride(), B.data(),
-                                                           B.outerStride(), C.data(), 1, C.outerStride(), alpha,
-                                                           blocking_, nullptr);
+    eigen_assert(A.rows() == C.rows() && B.rows() == A.cols() && B.cols() == C.cols());
+    product(view(C), view(A), view(B), alpha, accumulate);
   }
 
   /// Bytes of packing buffer held (grows to the largest blocking seen, never shrinks).
   std::size_t capacity_bytes() const { return blocking_.capacity_bytes(); }
 
  private:
+  /// A dense operand as pointer, shape, outer stride and storage order.
+  template <class S>
+  struct View {
+    S* data;
+    Index rows, cols, outer;
+    bool row_major;
+
+    /// The transpose: the same memory read in the other storage order.
+    View t() const { return {data, cols, rows, outer, !row_major}; }
+    S& operator()(Index i, Index j) const { return data[row_major ? i * outer + j : i + j * outer]; }
+    /// Distance between consecutive elements of a column (along rows) and of a row (along cols).
+    Index row_step() const { return row_major ? outer : 1; }
+    Index col_step() const { return row_major ? 1 : outer; }
+  };
+
+  template <class X>
+  static auto view(X& x) {
+    using S = std::remove_reference_t<decltype(*x.data())>;
+    return View<S>{x.data(), x.rows(), x.cols(), x.outerStride(), (X::Flags & Eigen::RowMajorBit) != 0};
+  }
+
+  using Strided = Eigen::Map<const Vector<T>, 0, Eigen::InnerStride<>>;
+  template <int Order>
+  using ConstMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
+  using ColMajorMap =
+      Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>, 0, Eigen::OuterStride<>>;
+
+  void product(View<T> C, View<const T> A, View<const T> B, T alpha, bool accumulate) {
+    // A row-major C is computed as the column-major C^T = B^T A^T, as Eigen itself does (its
+    // row-major GEMM swaps the operands the same way), so C is column-major from here on.
+    if (C.row_major) {
+      const View<const T> At = A.t();
+      A = B.t();
+      B = At;
+      C = C.t();
+    }
+    const Index m = C.rows, n = C.cols, k = A.cols;
+    if (m == 0 || n == 0) return;
+    if (!accumulate) ColMajorMap(C.data, m, n, Eigen::OuterStride<>(C.outer)).setZero();
+    if (k == 0) return;
+    if (n == 1) return gemv(C.data, 1, A, B.data, B.row_step(), alpha);  // c += alpha A b
+    if (m == 1) return gemv(C.data, C.outer, B.t(), A.data, A.col_step(), alpha);  // c^T += alpha B^T a^T
+    if (m + n + k < 20) {
+      for (Index j = 0; j < n; ++j)
+        for (Index i = 0; i < m; ++i) {
+          T s(0);
+          for (Index l = 0; l < k; ++l) s += A(i, l) * B(l, j);
+          C(i, j) += alpha * s;
+        }
+      return;
+    }
+#ifdef EIGEN_HAS_OPENMP
+    if (threaded_ && Eigen::nbThreads() > 1) return parallel(C, A, B, alpha);
+#endif
+    // Eigen's sequential GEMM uses the buffers the blocking object provides instead of its own.
+    blocking_.prepare(m, n, k);
+    if (A.row_major)
+      gemm<Eigen::RowMajor>(C, A, B, alpha);
+    else
+      gemm<Eigen::ColMajor>(C, A, B, alpha);
+  }
+
+  /// y += alpha M x: y has `m` values `incy` apart, x has `k` values `incx` apart, M is m x k.
+  /// Eigen's GEMV kernel for a row-major M reads x contiguous and writes y with a stride; for a
+  /// column-major M the reverse. The other case goes through a buffer, as Eigen's own would.
+  void gemv(T* y, Index incy, const View<const T>& M, const T* x, Index incx, T alpha) {
+    using Eigen::internal::const_blas_data_mapper;
+    using Eigen::internal::general_matrix_vector_product;
+    using RowMapper = const_blas_data_mapper<T, Index, Eigen::RowMajor>;
+    using ColMapper = const_blas_data_mapper<T, Index, Eigen::ColMajor>;
+    const Index m = M.rows, k = M.cols;
+    if (M.row_major) {
+      if (incx != 1) {
+        x_.resize(k);
+        x_ = Strided(x, k, Eigen::InnerStride<>(incx));
+        x = x_.data();
+      }
+      general_matrix_vector_product<Index, T, RowMapper, Eigen::RowMajor, false, T, ColMapper, false>::run(
+          m, k, RowMapper(M.data, M.outer), ColMapper(x, 1), y, incy, alpha);
+      return;
+    }
+    T* out = y;
+    if (incy != 1) {
+      y_.resize(m);
+      y_ = Strided(y, m, Eigen::InnerStride<>(incy));
+      out = y_.data();
+    }
+    general_matrix_vector_product<Index, T, ColMapper, Eigen::ColMajor, false, T, RowMapper, false>::run(
+        m, k, ColMapper(M.data, M.outer), RowMapper(x, incx), out, 1, alpha);
+    if (incy != 1) Eigen::Map<Vector<T>, 0, Eigen::InnerStride<>>(y, m, Eigen::InnerStride<>(incy)) = y_;
+  }
+
+  /// C += alpha A B by Eigen's sequential GEMM; C column-major.
+  template <int OrderA>
+  void gemm(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha) {
+    auto run = [&]<int OrderB>(std::integral_constant<int, OrderB>) {
+      Eigen::internal::general_matrix_matrix_product<Index, T, OrderA, false, T, OrderB, false, Eigen::ColMajor,
+                                                     1>::run(C.rows, C.cols, A.cols, A.data, A.outer, B.data, B.outer,
+                                                             C.data, 1, C.outer, alpha, blocking_, nullptr);
+    };
+    if (B.row_major)
+      run(std::integral_constant<int, Eigen::RowMajor>{});
+    else
+      run(std::integral_constant<int, Eigen::ColMajor>{});
+  }
+
+#ifdef EIGEN_HAS_OPENMP
+  /// C += alpha A B by Eigen's parallel GEMM (its own buffers, shared between its threads).
+  static void parallel(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha) {
+    ColMajorMap c(C.data, C.rows, C.cols, Eigen::OuterStride<>(C.outer));
+    auto times_B = [&](const auto& a) {
+      if (B.row_major)
+        c.noalias() += alpha * a * ConstMap<Eigen::RowMajor>(B.data, B.rows, B.cols, Eigen::OuterStride<>(B.outer));
+      else
+        c.noalias() += alpha * a * ConstMap<Eigen::ColMajor>(B.data, B.rows, B.cols, Eigen::OuterStride<>(B.outer));
+    };
+    if (A.row_major)
+      times_B(ConstMap<Eigen::RowMajor>(A.data, A.rows, A.cols, Eigen::OuterStride<>(A.outer)));
+    else
+      times_B(ConstMap<Eigen::ColMajor>(A.data, A.rows, A.cols, Eigen::OuterStride<>(A.outer)));
+  }
+#endif
+
   /// Eigen's blocking descriptor with buffers that persist across calls: Eigen's GEMM uses the
   /// buffers a blocking object provides instead of allocating its own.
   class Blocking : public Eigen::internal::level3_blocking<T, T> {
@@ -106,7 +214,8 @@ class Gemm {
   };
 
   Blocking blocking_;
-  bool threaded_;
+  Vector<T> x_, y_;  // a strided GEMV operand gathered contiguous (rare: see gemv)
+  [[maybe_unused]] bool threaded_;  // read only in OpenMP builds
 };
 
 }  // namespace eigenml::detail

@@ -74,7 +74,7 @@ class Dense final : public LayerBase<Dense<T>, T> {
     // db = dY^T 1 as a GEMV: a column-wise sum over a row-major dY is a strided reduction that
     // measured 10-100x slower than the product with a ones vector.
     if (ones_.size() != dY.rows()) ones_.setOnes(dY.rows());  // N
-    b_.grad.noalias() = dY.transpose() * ones_;                // out x N * N x 1
+    gemm_db_.run(b_.grad, dY.transpose(), ones_);              // out x N * N x 1
     if (!this->needs_input_grad()) {
       dX_.resize(0, 0);
       return dX_;
@@ -107,7 +107,7 @@ class Dense final : public LayerBase<Dense<T>, T> {
   Matrix<T> dX_;    // last input gradient, N x in
   Vector<T> ones_;  // N ones, for the bias gradient
   // Packing space of the three products, kept between calls (see detail/gemm.hpp).
-  detail::Gemm<T> gemm_Y_, gemm_dW_, gemm_dX_;
+  detail::Gemm<T> gemm_Y_, gemm_dW_, gemm_dX_, gemm_db_;
 };
 
 }  // namespace eigenml::nn
