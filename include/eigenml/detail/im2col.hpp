@@ -62,80 +62,89 @@ void zero_columns(T* d, Index width, Index row_lo, Index row_hi, Index lo, Index
     for (Index r = row_lo; r < row_hi; ++r) d[r * width + col] = T(0);
 }
 
+/// One kernel tap `(c, i, j)` of sample `m` (counted from the first sample of the range): its row
+/// of `cols` and the output rows `[oh_lo, oh_hi)` and columns `[ow_lo, ow_hi)` whose tap lands
+/// inside the image (elsewhere it reads zero padding).
+struct Tap {
+  Index m, c, i, j;
+  Index row;  // (c*k + i)*k + j
+  Index oh_lo, oh_hi, ow_lo, ow_hi;
+};
+
+/// Calls `f(tap)` for every tap of `count` samples, sample by sample, channel by channel, `i`
+/// then `j` (the order of the rows of `cols`): one sample stays hot while its rows are visited.
+template <class F>
+void for_each_tap(const WindowGeometry& g, Index count, F&& f) {
+  const Index k = g.kernel;
+  for (Index m = 0; m < count; ++m)
+    for (Index c = 0; c < g.channels; ++c)
+      for (Index i = 0; i < k; ++i) {
+        Index oh_lo, oh_hi;
+        valid_range(g.height, g.out_height, g.stride, g.padding, i, oh_lo, oh_hi);
+        for (Index j = 0; j < k; ++j) {
+          Index ow_lo, ow_hi;
+          valid_range(g.width, g.out_width, g.stride, g.padding, j, ow_lo, ow_hi);
+          f(Tap{m, c, i, j, (c * k + i) * k + j, oh_lo, oh_hi, ow_lo, ow_hi});
+        }
+      }
+}
+
+/// A "same" convolution: stride 1 and `W_out == W` (3x3 with padding 1, 5x5 with padding 2, ...).
+inline bool is_same_convolution(const WindowGeometry& g) { return g.stride == 1 && g.out_width == g.width; }
+
+/// In a "same" convolution, tap `t` of output pixel `q = oh*W + ow` reads `plane[q + shift]`; the
+/// pixels `[begin, end)` are those whose read lies inside the plane (the first and last few of
+/// them are padding columns of their output row, see `zero_columns`).
+struct ShiftedSpan {
+  Index shift, begin, end;
+};
+inline ShiftedSpan shifted_span(const WindowGeometry& g, const Tap& t) {
+  const Index W = g.width, p = g.padding;
+  const Index begin = t.oh_lo * W + std::max<Index>(0, p - t.j);
+  return {(t.i - p) * W + (t.j - p), begin, std::max(begin, t.oh_hi * W - std::max<Index>(0, t.j - p))};
+}
+
 /// cols = im2col of the samples `first .. first+count-1` of `X` (`N x g.in_size()`): writes columns
 /// `0 .. count*P-1` of `cols` (`g.patch_size()` rows, at least `count*P` columns; the row stride is
 /// `cols.cols()`), sample `first + m` in columns `m*P .. (m+1)*P-1`.
 ///
-/// For a "same" convolution (stride 1, `W_out == W`: 3x3 with padding 1, 5x5 with padding 2, ...)
-/// tap (c, i, j) of every output pixel `q = oh*W + ow` reads input `q + (i-p)*W + (j-p)`: the
-/// tap's row of `cols` is one contiguous copy of the plane, shifted, and only the few columns
-/// that fall in the left/right padding are zeroed afterwards. Otherwise rows are copied one
-/// output row at a time (a copy of `W_out` values each, which for small images costs more in
-/// calls than in data).
+/// In a "same" convolution each tap's row of `cols` is one contiguous copy of the plane, shifted
+/// (`shifted_span`), and only the few columns that fall in the left/right padding are zeroed
+/// afterwards. Otherwise rows are copied one output row at a time (a copy of `W_out` values each,
+/// which for small images costs more in calls than in data).
 template <class T>
 void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& g, Matrix<T>& cols) {
   using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
-  const Index P = g.out_pixels(), k = g.kernel, s = g.stride, p = g.padding;
-  const Index H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
-  const Index ld = cols.cols();
-  if (s == 1 && Wo == W) {
-    for (Index m = 0; m < count; ++m) {
-      const T* x = X.data() + (first + m) * X.cols();
-      for (Index c = 0; c < g.channels; ++c) {
-        const T* plane = x + c * H * W;
-        for (Index i = 0; i < k; ++i) {
-          Index oh_lo, oh_hi;
-          valid_range(H, Ho, s, p, i, oh_lo, oh_hi);
-          for (Index j = 0; j < k; ++j) {
-            Index ow_lo, ow_hi;
-            valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
-            T* dst = cols.data() + ((c * k + i) * k + j) * ld + m * P;
-            // q in [begin, end) reads plane[q + shift], inside the plane (the first and last few
-            // q of the range are padding columns, zeroed below with the rest of them).
-            const Index shift = (i - p) * W + (j - p);
-            const Index begin = oh_lo * Wo + std::max<Index>(0, -(j - p));
-            const Index end = std::max(begin, oh_hi * Wo - std::max<Index>(0, j - p));
-            Eigen::Map<Arr>(dst, begin).setZero();
-            Eigen::Map<Arr>(dst + begin, end - begin) = Eigen::Map<const Arr>(plane + begin + shift, end - begin);
-            Eigen::Map<Arr>(dst + end, P - end).setZero();
-            zero_columns(dst, Wo, oh_lo, oh_hi, ow_lo, ow_hi);
-          }
-        }
-      }
+  const Index P = g.out_pixels(), s = g.stride, p = g.padding, W = g.width, Wo = g.out_width;
+  const bool same = is_same_convolution(g);
+  for_each_tap(g, count, [&](const Tap& t) {
+    const T* plane = X.data() + (first + t.m) * X.cols() + t.c * g.height * W;
+    T* dst = cols.data() + t.row * cols.cols() + t.m * P;
+    if (same) {
+      const auto [shift, begin, end] = shifted_span(g, t);
+      Eigen::Map<Arr>(dst, begin).setZero();
+      Eigen::Map<Arr>(dst + begin, end - begin) = Eigen::Map<const Arr>(plane + begin + shift, end - begin);
+      Eigen::Map<Arr>(dst + end, P - end).setZero();
+      zero_columns(dst, Wo, t.oh_lo, t.oh_hi, t.ow_lo, t.ow_hi);
+      return;
     }
-    return;
-  }
-  for (Index m = 0; m < count; ++m) {
-    const T* x = X.data() + (first + m) * X.cols();  // one sample stays hot while its C*k*k rows fill
-    for (Index c = 0; c < g.channels; ++c) {
-      const T* plane = x + c * H * W;
-      for (Index i = 0; i < k; ++i) {
-        Index oh_lo, oh_hi;
-        valid_range(H, Ho, s, p, i, oh_lo, oh_hi);
-        for (Index j = 0; j < k; ++j) {
-          Index ow_lo, ow_hi;
-          valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
-          T* dst = cols.data() + ((c * k + i) * k + j) * ld + m * P;
-          std::fill(dst, dst + oh_lo * Wo, T(0));
-          for (Index oh = oh_lo; oh < oh_hi; ++oh) {
-            T* d = dst + oh * Wo;
-            // plane[base + ow*s] = X(n, c, oh*s - p + i, ow*s - p + j), in bounds for ow in [ow_lo, ow_hi)
-            const Index base = (oh * s - p + i) * W + (j - p);
-            std::fill(d, d + ow_lo, T(0));
-            if (ow_lo == ow_hi) {
-              // the whole row of taps lies in the padding (filled below)
-            } else if (s == 1) {
-              std::copy(plane + base + ow_lo, plane + base + ow_hi, d + ow_lo);
-            } else {
-              for (Index ow = ow_lo; ow < ow_hi; ++ow) d[ow] = plane[base + ow * s];
-            }
-            std::fill(d + ow_hi, d + Wo, T(0));
-          }
-          std::fill(dst + oh_hi * Wo, dst + P, T(0));
-        }
+    std::fill(dst, dst + t.oh_lo * Wo, T(0));
+    for (Index oh = t.oh_lo; oh < t.oh_hi; ++oh) {
+      T* d = dst + oh * Wo;
+      // plane[base + ow*s] = X(n, c, oh*s - p + i, ow*s - p + j), in bounds for ow in [ow_lo, ow_hi)
+      const Index base = (oh * s - p + t.i) * W + (t.j - p);
+      std::fill(d, d + t.ow_lo, T(0));
+      if (t.ow_lo == t.ow_hi) {
+        // the whole row of taps lies in the padding (filled below)
+      } else if (s == 1) {
+        std::copy(plane + base + t.ow_lo, plane + base + t.ow_hi, d + t.ow_lo);
+      } else {
+        for (Index ow = t.ow_lo; ow < t.ow_hi; ++ow) d[ow] = plane[base + ow * s];
       }
+      std::fill(d + t.ow_hi, d + Wo, T(0));
     }
-  }
+    std::fill(dst + t.oh_hi * Wo, dst + P, T(0));
+  });
 }
 
 /// dX = col2im(dcols), the adjoint of im2col, for the samples `first .. first+count-1`: rows
@@ -144,65 +153,36 @@ void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& 
 /// accumulate; entries from the padding are dropped). `dcols` is laid out as im2col writes it;
 /// its padding entries may be overwritten.
 ///
-/// For a "same" convolution (see im2col) each tap's row is added back as one contiguous shifted
-/// block; its entries that im2col would have taken from the left/right padding are zeroed first
-/// (`dcols` is overwritten there), so they add nothing where the shifted block lands on a
-/// neighbouring row. Every input position receives the same terms in the same order as
-/// row by row, so the sums are the same.
+/// In a "same" convolution each tap's row is added back as one contiguous shifted block; its
+/// entries that im2col would have taken from the left/right padding are zeroed first (`dcols` is
+/// overwritten there), so they add nothing where the shifted block lands on a neighbouring row.
+/// Every input position receives the same terms in the same order as row by row, so the sums are
+/// the same.
 template <class T>
 void col2im(Matrix<T>& dcols, const WindowGeometry& g, Index first, Index count, Matrix<T>& dX) {
   using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
-  const Index P = g.out_pixels(), k = g.kernel, s = g.stride, p = g.padding;
-  const Index H = g.height, W = g.width, Ho = g.out_height, Wo = g.out_width;
-  const Index ld = dcols.cols();
+  const Index P = g.out_pixels(), s = g.stride, p = g.padding, W = g.width, Wo = g.out_width;
+  const bool same = is_same_convolution(g);
   dX.middleRows(first, count).setZero();
-  if (s == 1 && Wo == W) {
-    for (Index m = 0; m < count; ++m) {
-      T* x = dX.data() + (first + m) * dX.cols();
-      for (Index c = 0; c < g.channels; ++c) {
-        T* plane = x + c * H * W;
-        for (Index i = 0; i < k; ++i) {
-          Index oh_lo, oh_hi;
-          valid_range(H, Ho, s, p, i, oh_lo, oh_hi);
-          for (Index j = 0; j < k; ++j) {
-            Index ow_lo, ow_hi;
-            valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
-            T* src = dcols.data() + ((c * k + i) * k + j) * ld + m * P;
-            zero_columns(src, Wo, oh_lo, oh_hi, ow_lo, ow_hi);
-            const Index shift = (i - p) * W + (j - p);  // as in im2col
-            const Index begin = oh_lo * Wo + std::max<Index>(0, -(j - p));
-            const Index end = std::max(begin, oh_hi * Wo - std::max<Index>(0, j - p));
-            Eigen::Map<Arr>(plane + begin + shift, end - begin) += Eigen::Map<const Arr>(src + begin, end - begin);
-          }
-        }
-      }
+  for_each_tap(g, count, [&](const Tap& t) {
+    T* plane = dX.data() + (first + t.m) * dX.cols() + t.c * g.height * W;
+    T* src = dcols.data() + t.row * dcols.cols() + t.m * P;
+    if (same) {
+      zero_columns(src, Wo, t.oh_lo, t.oh_hi, t.ow_lo, t.ow_hi);
+      const auto [shift, begin, end] = shifted_span(g, t);
+      Eigen::Map<Arr>(plane + begin + shift, end - begin) += Eigen::Map<const Arr>(src + begin, end - begin);
+      return;
     }
-    return;
-  }
-  for (Index m = 0; m < count; ++m) {
-    T* x = dX.data() + (first + m) * dX.cols();
-    for (Index c = 0; c < g.channels; ++c) {
-      T* plane = x + c * H * W;
-      for (Index i = 0; i < k; ++i) {
-        Index oh_lo, oh_hi;
-        valid_range(H, Ho, s, p, i, oh_lo, oh_hi);
-        for (Index j = 0; j < k; ++j) {
-          Index ow_lo, ow_hi;
-          valid_range(W, Wo, s, p, j, ow_lo, ow_hi);
-          if (ow_lo == ow_hi) continue;  // every tap of this (i, j) reads padding
-          const T* src = dcols.data() + ((c * k + i) * k + j) * ld + m * P;
-          for (Index oh = oh_lo; oh < oh_hi; ++oh) {
-            const T* d = src + oh * Wo;
-            const Index base = (oh * s - p + i) * W + (j - p);
-            if (s == 1)  // contiguous: a vectorised add (the two ranges never overlap)
-              Eigen::Map<Arr>(plane + base + ow_lo, ow_hi - ow_lo) += Eigen::Map<const Arr>(d + ow_lo, ow_hi - ow_lo);
-            else
-              for (Index ow = ow_lo; ow < ow_hi; ++ow) plane[base + ow * s] += d[ow];
-          }
-        }
-      }
+    if (t.ow_lo == t.ow_hi) return;  // every tap of this (i, j) reads padding
+    for (Index oh = t.oh_lo; oh < t.oh_hi; ++oh) {
+      const T* d = src + oh * Wo;
+      const Index base = (oh * s - p + t.i) * W + (t.j - p);
+      if (s == 1)  // contiguous: a vectorised add (the two ranges never overlap)
+        Eigen::Map<Arr>(plane + base + t.ow_lo, t.ow_hi - t.ow_lo) += Eigen::Map<const Arr>(d + t.ow_lo, t.ow_hi - t.ow_lo);
+      else
+        for (Index ow = t.ow_lo; ow < t.ow_hi; ++ow) plane[base + ow * s] += d[ow];
     }
-  }
+  });
 }
 
 }  // namespace eigenml::detail
