@@ -5,6 +5,7 @@
 
 #include <eigenml/eigenml.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -82,20 +83,20 @@ void W1_train(benchmark::State& state) {
   auto net = mlp();
   train_step(state, net, random_uniform<float>(64, 784, rng, 0, 1), random_labels(64, 10, rng));
 }
-void W1_infer(benchmark::State& state) {
+void W1_infer(benchmark::State& state, std::int64_t batch) {
   Rng rng(0);
   auto net = mlp();
-  infer(state, net, random_uniform<float>(state.range(0), 784, rng, 0, 1));
+  infer(state, net, random_uniform<float>(batch, 784, rng, 0, 1));
 }
 void W2_train(benchmark::State& state) {
   Rng rng(0);
   auto net = cnn();
   train_step(state, net, random_uniform<float>(64, 784, rng, 0, 1), random_labels(64, 10, rng));
 }
-void W2_infer(benchmark::State& state) {
+void W2_infer(benchmark::State& state, std::int64_t batch) {
   Rng rng(0);
   auto net = cnn();
-  infer(state, net, random_uniform<float>(state.range(0), 784, rng, 0, 1));
+  infer(state, net, random_uniform<float>(batch, 784, rng, 0, 1));
 }
 void W3_rnn_train(benchmark::State& state) {
   Rng rng(0);
@@ -160,8 +161,8 @@ const LinearData& linear_data(Index n, Index d) {
   return n == tall.X.rows() && d == tall.X.cols() ? tall : wide;
 }
 
-void W5_exact(benchmark::State& state) {
-  const auto& d = linear_data(state.range(0), state.range(1));
+void W5_exact(benchmark::State& state, Index n, Index p) {
+  const auto& d = linear_data(n, p);
   for (auto _ : state) {
     LinearRegression<double> m;
     m.fit(d.X, d.y);
@@ -173,9 +174,8 @@ void W5_exact(benchmark::State& state) {
 /// as we can: one chunked pass over X forms X^T X (the Gram kernels the exact fit uses), X^T y and
 /// the column sums X^T 1 while each chunk is in cache; then one (p+1) x (p+1) Cholesky solve.
 /// No centring, no equilibration, no refinement.
-void W5_normal_eq(benchmark::State& state) {
-  const auto& d = linear_data(state.range(0), state.range(1));
-  const Index n = d.X.rows(), p = d.X.cols();
+void W5_normal_eq(benchmark::State& state, Index n, Index p) {
+  const auto& d = linear_data(n, p);
   const Index chunk = std::min(n, detail::least_squares_chunk_rows(p));
   for (auto _ : state) {
     Eigen::MatrixXd G = Eigen::MatrixXd::Zero(p + 1, p + 1);
@@ -194,8 +194,8 @@ void W5_normal_eq(benchmark::State& state) {
     benchmark::DoNotOptimize(w.data());
   }
 }
-void W5_gd100(benchmark::State& state) {
-  const auto& d = linear_data(state.range(0), state.range(1));
+void W5_gd100(benchmark::State& state, Index n, Index p) {
+  const auto& d = linear_data(n, p);
   for (auto _ : state) {
     LinearRegression<double> m;
     optim::SGD<double> opt({.lr = 0.01});
@@ -206,8 +206,7 @@ void W5_gd100(benchmark::State& state) {
 
 /// The machine's matrix-product rate, measured in the same run: C = A B, n x n.
 template <class T>
-void gemm(benchmark::State& state) {
-  const Index n = state.range(0);
+void gemm(benchmark::State& state, Index n) {
   Rng rng(0);
   const Eigen::Matrix<T, -1, -1> A = random_uniform<T>(n, n, rng), B = random_uniform<T>(n, n, rng);
   Eigen::Matrix<T, -1, -1> C(n, n);
@@ -227,25 +226,24 @@ void register_all() {
   benchmark::AddCustomContext("eigen_threads", std::to_string(Eigen::nbThreads()));
   auto us = benchmark::kMicrosecond;
   auto ms = benchmark::kMillisecond;
-  benchmark::RegisterBenchmark("gemm/f32/256", gemm<float>)->Arg(256)->Unit(us);
-  benchmark::RegisterBenchmark("gemm/f32/512", gemm<float>)->Arg(512)->Unit(us);
-  benchmark::RegisterBenchmark("gemm/f64/512", gemm<double>)->Arg(512)->Unit(us);
+  benchmark::RegisterBenchmark("gemm/f32/512", gemm<float>, 512)->Unit(us);
+  benchmark::RegisterBenchmark("gemm/f64/512", gemm<double>, 512)->Unit(us);
   benchmark::RegisterBenchmark("W1/train/b64", W1_train)->Unit(us);
-  benchmark::RegisterBenchmark("W1/infer/b1", W1_infer)->Arg(1)->Unit(us);
-  benchmark::RegisterBenchmark("W1/infer/b256", W1_infer)->Arg(256)->Unit(us);
+  benchmark::RegisterBenchmark("W1/infer/b1", W1_infer, 1)->Unit(us);
+  benchmark::RegisterBenchmark("W1/infer/b256", W1_infer, 256)->Unit(us);
   benchmark::RegisterBenchmark("W2/train/b64", W2_train)->Unit(us);
-  benchmark::RegisterBenchmark("W2/infer/b1", W2_infer)->Arg(1)->Unit(us);
-  benchmark::RegisterBenchmark("W2/infer/b256", W2_infer)->Arg(256)->Unit(us);
+  benchmark::RegisterBenchmark("W2/infer/b1", W2_infer, 1)->Unit(us);
+  benchmark::RegisterBenchmark("W2/infer/b256", W2_infer, 256)->Unit(us);
   benchmark::RegisterBenchmark("W3/rnn/train", W3_rnn_train)->Unit(us);
   benchmark::RegisterBenchmark("W3/lstm/train", W3_lstm_train)->Unit(us);
   benchmark::RegisterBenchmark("W4/gd100", W4_gd100)->Unit(ms);
   benchmark::RegisterBenchmark("W4/exact", W4_exact)->Unit(ms);
-  benchmark::RegisterBenchmark("W5/1000kx10/exact", W5_exact)->Args({1000000, 10})->Unit(ms);
-  benchmark::RegisterBenchmark("W5/1000kx10/normal_eq", W5_normal_eq)->Args({1000000, 10})->Unit(ms);
-  benchmark::RegisterBenchmark("W5/1000kx10/gd100", W5_gd100)->Args({1000000, 10})->Unit(ms);
-  benchmark::RegisterBenchmark("W5/100kx100/exact", W5_exact)->Args({100000, 100})->Unit(ms);
-  benchmark::RegisterBenchmark("W5/100kx100/normal_eq", W5_normal_eq)->Args({100000, 100})->Unit(ms);
-  benchmark::RegisterBenchmark("W5/100kx100/gd100", W5_gd100)->Args({100000, 100})->Unit(ms);
+  benchmark::RegisterBenchmark("W5/1000kx10/exact", W5_exact, 1000000, 10)->Unit(ms);
+  benchmark::RegisterBenchmark("W5/1000kx10/normal_eq", W5_normal_eq, 1000000, 10)->Unit(ms);
+  benchmark::RegisterBenchmark("W5/1000kx10/gd100", W5_gd100, 1000000, 10)->Unit(ms);
+  benchmark::RegisterBenchmark("W5/100kx100/exact", W5_exact, 100000, 100)->Unit(ms);
+  benchmark::RegisterBenchmark("W5/100kx100/normal_eq", W5_normal_eq, 100000, 100)->Unit(ms);
+  benchmark::RegisterBenchmark("W5/100kx100/gd100", W5_gd100, 100000, 100)->Unit(ms);
 }
 
 }  // namespace

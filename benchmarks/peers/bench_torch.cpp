@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <cstdlib>
 
 namespace {
@@ -82,20 +83,20 @@ void W1_train(benchmark::State& state) {
   Mlp net;
   train_step(state, net, torch::rand({64, 784}), torch::randint(10, {64}));
 }
-void W1_infer(benchmark::State& state) {
+void W1_infer(benchmark::State& state, std::int64_t batch) {
   torch::manual_seed(0);
   Mlp net;
-  infer(state, net, torch::rand({state.range(0), 784}));
+  infer(state, net, torch::rand({batch, 784}));
 }
 void W2_train(benchmark::State& state) {
   torch::manual_seed(0);
   Cnn net;
   train_step(state, net, torch::rand({64, 1, 28, 28}), torch::randint(10, {64}));
 }
-void W2_infer(benchmark::State& state) {
+void W2_infer(benchmark::State& state, std::int64_t batch) {
   torch::manual_seed(0);
   Cnn net;
-  infer(state, net, torch::rand({state.range(0), 1, 28, 28}));
+  infer(state, net, torch::rand({batch, 1, 28, 28}));
 }
 void W3_rnn_train(benchmark::State& state) {
   torch::manual_seed(0);
@@ -134,11 +135,11 @@ void register_all() {
   benchmark::AddCustomContext("threads", std::to_string(threads));
   benchmark::AddCustomContext("library", "libtorch");
   benchmark::RegisterBenchmark("W1/train/b64", W1_train)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("W1/infer/b1", W1_infer)->Arg(1)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("W1/infer/b256", W1_infer)->Arg(256)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("W1/infer/b1", W1_infer, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("W1/infer/b256", W1_infer, 256)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("W2/train/b64", W2_train)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("W2/infer/b1", W2_infer)->Arg(1)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("W2/infer/b256", W2_infer)->Arg(256)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("W2/infer/b1", W2_infer, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("W2/infer/b256", W2_infer, 256)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("W3/rnn/train", W3_rnn_train)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("W3/lstm/train", W3_lstm_train)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("W4/gd100", W4_gd100)->Unit(benchmark::kMillisecond);
