@@ -39,8 +39,6 @@
 /// finite. Every problem throws `FormatError` naming it. F32 and F64 tensors load into either
 /// precision. `from_bytes` / `load_weights_from_bytes` do the same from a buffer in memory.
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -56,6 +54,7 @@
 #include <vector>
 
 #include "eigenml/core.hpp"
+#include "eigenml/detail/json.hpp"
 #include "eigenml/io/format_error.hpp"
 #include "eigenml/io/safetensors.hpp"
 #include "eigenml/linear_model/linear_regression.hpp"
@@ -88,9 +87,6 @@ using io::format_version;
 using io::Safetensors;
 using io::SafetensorsWriter;
 using io::shape_string;
-using nlohmann::json;
-/// Architecture documents are written with their keys in a readable order ("type" first).
-using ordered_json = nlohmann::ordered_json;
 
 /// The largest size field (a dimension, a channel count, ...) accepted from a file.
 inline constexpr std::uint64_t max_dim = std::uint64_t{1} << 24;
@@ -116,36 +112,36 @@ inline std::uint64_t bounded_mul(std::uint64_t a, std::uint64_t b, const std::st
 }
 
 /// Field `key` of a layer description: an integer in [lo, max_dim].
-inline std::uint64_t get_size(const json& d, const char* key, const std::string& where, std::uint64_t lo = 1,
+inline std::uint64_t get_size(const Json& d, const char* key, const std::string& where, std::uint64_t lo = 1,
                               std::uint64_t hi = max_dim) {
-  if (!d.contains(key)) throw FormatError(where + ": missing field '" + key + "'");
-  const json& v = d[key];
-  if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0))
-    throw FormatError(where + ": field '" + key + "' must be a non-negative integer, got " + v.dump());
-  const std::uint64_t x = v.get<std::uint64_t>();
+  const Json* v = d.find(key);
+  if (!v) throw FormatError(where + ": missing field '" + key + "'");
+  if (!v->is_unsigned())
+    throw FormatError(where + ": field '" + key + "' must be a non-negative integer, got " + v->dump());
+  const std::uint64_t x = v->as_uint64();
   if (x < lo || x > hi)
     throw FormatError(where + ": field '" + key + "' = " + std::to_string(x) + " is out of range [" + std::to_string(lo) +
                       ", " + std::to_string(hi) + "]");
   return x;
 }
 
-inline double get_number(const json& d, const char* key, const std::string& where) {
-  if (!d.contains(key)) throw FormatError(where + ": missing field '" + key + "'");
-  const json& v = d[key];
-  if (!v.is_number()) throw FormatError(where + ": field '" + key + "' must be a number, got " + v.dump());
-  return v.get<double>();
+inline double get_number(const Json& d, const char* key, const std::string& where) {
+  const Json* v = d.find(key);
+  if (!v) throw FormatError(where + ": missing field '" + key + "'");
+  if (!v->is_number()) throw FormatError(where + ": field '" + key + "' must be a number, got " + v->dump());
+  return v->as_double();
 }
 
-inline bool get_bool(const json& d, const char* key, const std::string& where) {
-  if (!d.contains(key)) throw FormatError(where + ": missing field '" + key + "'");
-  const json& v = d[key];
-  if (!v.is_boolean()) throw FormatError(where + ": field '" + key + "' must be true or false, got " + v.dump());
-  return v.get<bool>();
+inline bool get_bool(const Json& d, const char* key, const std::string& where) {
+  const Json* v = d.find(key);
+  if (!v) throw FormatError(where + ": missing field '" + key + "'");
+  if (!v->is_bool()) throw FormatError(where + ": field '" + key + "' must be true or false, got " + v->dump());
+  return v->as_bool();
 }
 
 /// The description must have exactly the fields `allowed` (plus "type").
-inline void check_fields(const json& d, std::initializer_list<const char*> allowed, const std::string& where) {
-  for (const auto& [key, value] : d.items()) {
+inline void check_fields(const Json& d, std::initializer_list<const char*> allowed, const std::string& where) {
+  for (const auto& [key, value] : d.members()) {
     if (key == "type") continue;
     bool ok = false;
     for (const char* a : allowed) ok = ok || key == a;
@@ -162,11 +158,11 @@ inline bool is_activation(const std::string& type) {
 
 /// Validates one layer description (recursively for a nested Sequential) and appends the
 /// tensors it needs, named `prefix + <param>`, to `out`. Builds nothing.
-inline void layer_param_specs(const json& d, const std::string& prefix, const std::string& where,
+inline void layer_param_specs(const Json& d, const std::string& prefix, const std::string& where,
                               std::vector<ParamSpec>& out);
 
 /// Validates a list of layer descriptions; layer i's tensors are named `prefix + i + "." + param`.
-inline void layers_param_specs(const json& layers, const std::string& prefix, const std::string& where,
+inline void layers_param_specs(const Json& layers, const std::string& prefix, const std::string& where,
                                std::vector<ParamSpec>& out) {
   if (!layers.is_array()) throw FormatError(where + ": 'layers' must be an array");
   if (layers.empty()) throw FormatError(where + ": 'layers' is empty (a network needs at least one layer)");
@@ -175,15 +171,16 @@ inline void layers_param_specs(const json& layers, const std::string& prefix, co
                       std::to_string(max_layers));
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string idx = prefix + std::to_string(i);
-    layer_param_specs(layers[i], idx + ".", where + ": layer " + idx, out);
+    layer_param_specs(layers.at(i), idx + ".", where + ": layer " + idx, out);
   }
 }
 
-inline void layer_param_specs(const json& d, const std::string& prefix, const std::string& where_in,
+inline void layer_param_specs(const Json& d, const std::string& prefix, const std::string& where_in,
                               std::vector<ParamSpec>& out) {
   if (!d.is_object()) throw FormatError(where_in + ": layer description is not a JSON object");
-  if (!d.contains("type") || !d["type"].is_string()) throw FormatError(where_in + ": missing string field 'type'");
-  const std::string type = d["type"].get<std::string>();
+  const Json* type_field = d.find("type");
+  if (!type_field || !type_field->is_string()) throw FormatError(where_in + ": missing string field 'type'");
+  const std::string& type = type_field->as_string();
   const std::string where = where_in + " (" + type + ")";
   if (type == "Dense") {
     check_fields(d, {"in_features", "out_features"}, where);
@@ -233,22 +230,22 @@ inline void layer_param_specs(const json& d, const std::string& prefix, const st
   } else if (type == "Sequential") {
     check_fields(d, {"layers"}, where);
     if (!d.contains("layers")) throw FormatError(where + ": missing field 'layers'");
-    layers_param_specs(d["layers"], prefix, where, out);
+    layers_param_specs(d.at("layers"), prefix, where, out);
   } else {
     throw FormatError(where_in + ": unknown layer type '" + type + "'");
   }
 }
 
 template <class T>
-nn::Sequential<T> build_sequential(const json& layers, const std::string& prefix, const std::string& where);
+nn::Sequential<T> build_sequential(const Json& layers, const std::string& prefix, const std::string& where);
 
 /// Builds one layer from a description already checked by layer_param_specs. A constructor
 /// rejecting the options (std::invalid_argument) becomes a FormatError naming the layer.
 template <class T>
-std::unique_ptr<nn::Layer<T>> build_layer(const json& d, const std::string& prefix, const std::string& where_in) {
-  const std::string type = d["type"].get<std::string>();
+std::unique_ptr<nn::Layer<T>> build_layer(const Json& d, const std::string& prefix, const std::string& where_in) {
+  const std::string& type = d.at("type").as_string();
   const std::string where = where_in + " (" + type + ")";
-  const auto i = [&](const char* key) { return static_cast<int>(d[key].get<std::uint64_t>()); };
+  const auto i = [&](const char* key) { return static_cast<int>(d.at(key).as_uint64()); };
   try {
     if (type == "Dense")
       return std::make_unique<nn::Dense<T>>(static_cast<Index>(i("in_features")), static_cast<Index>(i("out_features")));
@@ -279,14 +276,14 @@ std::unique_ptr<nn::Layer<T>> build_layer(const json& d, const std::string& pref
       o.input_size = i("input_size");
       o.hidden_size = i("hidden_size");
       o.seq_len = i("seq_len");
-      o.return_sequences = d["return_sequences"].get<bool>();
+      o.return_sequences = d.at("return_sequences").as_bool();
       if (type == "RNN") return std::make_unique<nn::RNN<T>>(o);
       if (type == "LSTM") return std::make_unique<nn::LSTM<T>>(o);
       return std::make_unique<nn::GRU<T>>(o);
     }
-    if (type == "Dropout") return std::make_unique<nn::Dropout<T>>(d["p"].get<double>());
+    if (type == "Dropout") return std::make_unique<nn::Dropout<T>>(d.at("p").as_double());
     if (type == "LeakyReLU") {
-      const double slope = d["slope"].get<double>();
+      const double slope = d.at("slope").as_double();
       if (!std::isfinite(static_cast<double>(static_cast<T>(slope))))
         throw FormatError(where + ": field 'slope' is not finite in this precision");
       return std::make_unique<nn::LeakyReLU<T>>(static_cast<T>(slope));
@@ -298,7 +295,7 @@ std::unique_ptr<nn::Layer<T>> build_layer(const json& d, const std::string& pref
     if (type == "GELU") return std::make_unique<nn::GELU<T>>();
     if (type == "Flatten") return std::make_unique<nn::Flatten<T>>();
     if (type == "Sequential")
-      return std::make_unique<nn::Sequential<T>>(build_sequential<T>(d["layers"], prefix, where));
+      return std::make_unique<nn::Sequential<T>>(build_sequential<T>(d.at("layers"), prefix, where));
   } catch (const std::invalid_argument& e) {
     throw FormatError(where + ": " + e.what());
   }
@@ -306,11 +303,11 @@ std::unique_ptr<nn::Layer<T>> build_layer(const json& d, const std::string& pref
 }
 
 template <class T>
-nn::Sequential<T> build_sequential(const json& layers, const std::string& prefix, const std::string& where) {
+nn::Sequential<T> build_sequential(const Json& layers, const std::string& prefix, const std::string& where) {
   nn::Sequential<T> net;
   for (std::size_t k = 0; k < layers.size(); ++k) {
     const std::string idx = prefix + std::to_string(k);
-    auto layer = build_layer<T>(layers[k], idx + ".", where + ": layer " + idx);
+    auto layer = build_layer<T>(layers.at(k), idx + ".", where + ": layer " + idx);
     try {
       net.add(std::move(layer));
     } catch (const std::invalid_argument& e) {
@@ -320,41 +317,41 @@ nn::Sequential<T> build_sequential(const json& layers, const std::string& prefix
   return net;
 }
 
-/// The description of an existing layer (what `save` writes). Throws std::invalid_argument for a
-/// layer type eigenml cannot save.
+/// The description of an existing layer (what `save` writes), "type" first. Throws
+/// std::invalid_argument for a layer type eigenml cannot save.
 template <class T>
-ordered_json describe_layer(const nn::Layer<T>& layer) {
+Json describe_layer(const nn::Layer<T>& layer) {
   const std::string type = layer.name();
-  ordered_json d = {{"type", type}};
+  Json d = Json::object({{"type", type}});
   if (const auto* l = dynamic_cast<const nn::Dense<T>*>(&layer)) {
-    d["in_features"] = l->in_features();
-    d["out_features"] = l->out_features();
+    d.set("in_features", l->in_features()).set("out_features", l->out_features());
   } else if (const auto* l = dynamic_cast<const nn::Conv2D<T>*>(&layer)) {
     const auto& o = l->options();
-    d.update({{"in_channels", o.in_channels}, {"height", o.height}, {"width", o.width}, {"out_channels", o.out_channels},
-              {"kernel", o.kernel}, {"stride", o.stride}, {"padding", o.padding}});
+    d.set("in_channels", o.in_channels).set("height", o.height).set("width", o.width);
+    d.set("out_channels", o.out_channels).set("kernel", o.kernel).set("stride", o.stride).set("padding", o.padding);
   } else if (type == "MaxPool2D" || type == "AvgPool2D") {
     const auto* mp = dynamic_cast<const nn::MaxPool2D<T>*>(&layer);
     const auto* ap = dynamic_cast<const nn::AvgPool2D<T>*>(&layer);
     if (!mp && !ap) throw std::invalid_argument("io::save: layer named " + type + " is not eigenml's " + type);
     const auto& o = mp ? mp->options() : ap->options();
-    d.update({{"channels", o.channels}, {"height", o.height}, {"width", o.width}, {"kernel", o.kernel},
-              {"stride", o.stride}, {"padding", o.padding}});
+    d.set("channels", o.channels).set("height", o.height).set("width", o.width);
+    d.set("kernel", o.kernel).set("stride", o.stride).set("padding", o.padding);
   } else if (type == "RNN" || type == "LSTM" || type == "GRU") {
     const nn::RecurrentOptions* o = nullptr;
     if (const auto* l = dynamic_cast<const nn::RNN<T>*>(&layer)) o = &l->options();
     if (const auto* l = dynamic_cast<const nn::LSTM<T>*>(&layer)) o = &l->options();
     if (const auto* l = dynamic_cast<const nn::GRU<T>*>(&layer)) o = &l->options();
     if (!o) throw std::invalid_argument("io::save: layer named " + type + " is not eigenml's " + type);
-    d.update({{"input_size", o->input_size}, {"hidden_size", o->hidden_size}, {"seq_len", o->seq_len},
-              {"return_sequences", o->return_sequences}});
+    d.set("input_size", o->input_size).set("hidden_size", o->hidden_size).set("seq_len", o->seq_len);
+    d.set("return_sequences", o->return_sequences);
   } else if (const auto* l = dynamic_cast<const nn::Dropout<T>*>(&layer)) {
-    d["p"] = l->p();
+    d.set("p", l->p());
   } else if (const auto* l = dynamic_cast<const nn::LeakyReLU<T>*>(&layer)) {
-    d["slope"] = static_cast<double>(l->slope());
+    d.set("slope", static_cast<double>(l->slope()));
   } else if (const auto* l = dynamic_cast<const nn::Sequential<T>*>(&layer)) {
-    d["layers"] = ordered_json::array();
-    for (std::size_t k = 0; k < l->size(); ++k) d["layers"].push_back(describe_layer<T>(l->layer(k)));
+    Json layers = Json::array();
+    for (std::size_t k = 0; k < l->size(); ++k) layers.push_back(describe_layer<T>(l->layer(k)));
+    d.set("layers", std::move(layers));
   } else if (!is_activation(type)) {
     throw std::invalid_argument("io::save: cannot save a layer of type '" + type + "'");
   }
@@ -363,10 +360,10 @@ ordered_json describe_layer(const nn::Layer<T>& layer) {
 
 /// The architecture document of a network: {"layers": [...]}.
 template <class T>
-ordered_json describe_sequential(const nn::Sequential<T>& net) {
-  ordered_json layers = ordered_json::array();
+Json describe_sequential(const nn::Sequential<T>& net) {
+  Json layers = Json::array();
   for (std::size_t k = 0; k < net.size(); ++k) layers.push_back(describe_layer<T>(net.layer(k)));
-  return ordered_json{{"layers", layers}};
+  return Json::object({{"layers", std::move(layers)}});
 }
 
 /// Every tensor in `expected` must be in `st` with exactly that shape, and `st` must hold nothing
@@ -426,19 +423,19 @@ inline const std::string& metadata_entry(const Safetensors& st, const std::strin
 }
 
 /// Checks format_version and model kind; returns the parsed architecture document.
-inline json read_architecture(const Safetensors& st, const std::string& kind, const std::string& where) {
+inline Json read_architecture(const Safetensors& st, const std::string& kind, const std::string& where) {
   const std::string& version = metadata_entry(st, "format_version", where);
   if (version != format_version)
     throw FormatError(where + ": unsupported format_version \"" + version + "\" (this eigenml reads \"" +
                       format_version + "\")");
   const std::string& model = metadata_entry(st, "model", where);
   if (model != kind) throw FormatError(where + ": the file holds a " + model + ", not a " + kind);
-  json arch = parse_json_strict(metadata_entry(st, "architecture", where), where + ": architecture");
+  Json arch = parse_json_strict(metadata_entry(st, "architecture", where), where + ": architecture");
   if (!arch.is_object()) throw FormatError(where + ": architecture is not a JSON object");
   return arch;
 }
 
-template <class T, class Json>
+template <class T>
 SafetensorsWriter writer_for(const std::string& kind, const Json& arch) {
   SafetensorsWriter w;
   w.add_metadata("format_version", format_version);
@@ -463,9 +460,9 @@ struct ModelCodec<nn::Sequential<T>> {
 
   static SafetensorsWriter write(const nn::Sequential<T>& net) {
     if (net.empty()) throw std::invalid_argument("io::save: the network has no layers");
-    const ordered_json arch = describe_sequential(net);
+    const Json arch = describe_sequential(net);
     std::vector<ParamSpec> specs;
-    layers_param_specs(json::parse(arch.dump())["layers"], "", "io::save", specs);
+    layers_param_specs(arch.at("layers"), "", "io::save", specs);
     // parameters() is non-const only because it hands out mutable pointers; nothing is modified.
     const auto params = const_cast<nn::Sequential<T>&>(net).parameters();
     if (params.size() != specs.size()) throw std::logic_error("io::save: parameter count does not match the layers");
@@ -476,13 +473,13 @@ struct ModelCodec<nn::Sequential<T>> {
 
   static nn::Sequential<T> read(const Safetensors& st) {
     const std::string where = "Sequential";
-    const json arch = read_architecture(st, kind, where);
+    const Json arch = read_architecture(st, kind, where);
     check_fields(arch, {"layers"}, where + ": architecture");
     if (!arch.contains("layers")) throw FormatError(where + ": architecture has no 'layers'");
     std::vector<ParamSpec> specs;
-    layers_param_specs(arch["layers"], "", where + ": architecture", specs);
+    layers_param_specs(arch.at("layers"), "", where + ": architecture", specs);
     match_tensors(st, specs, where);  // before building: sizes are now bounded by the file
-    nn::Sequential<T> net = build_sequential<T>(arch["layers"], "", where + ": architecture");
+    nn::Sequential<T> net = build_sequential<T>(arch.at("layers"), "", where + ": architecture");
     fill_params<T>(net.parameters(), specs, st, where);
     return net;
   }
@@ -490,7 +487,7 @@ struct ModelCodec<nn::Sequential<T>> {
   static void read_weights(nn::Sequential<T>& net, const Safetensors& st) {
     const std::string where = "load_weights(Sequential)";
     std::vector<ParamSpec> specs;
-    layers_param_specs(json::parse(describe_sequential(net).dump())["layers"], "", where, specs);
+    layers_param_specs(describe_sequential(net).at("layers"), "", where, specs);
     match_tensors(st, specs, where);
     fill_params<T>(net.parameters(), specs, st, where);
   }
@@ -502,7 +499,7 @@ struct ModelCodec<LinearRegression<T>> {
 
   static SafetensorsWriter write(const LinearRegression<T>& m) {
     if (!m.is_fitted()) throw std::invalid_argument("io::save: the LinearRegression is not fitted");
-    const ordered_json arch = {{"fit_intercept", m.options().fit_intercept}, {"alpha", m.options().alpha}};
+    const Json arch = Json::object({{"fit_intercept", m.options().fit_intercept}, {"alpha", m.options().alpha}});
     SafetensorsWriter w = writer_for<T>(kind, arch);
     const Vector<T> coef = m.coef();
     w.add("coef", coef, {static_cast<std::uint64_t>(coef.size())});
@@ -527,7 +524,7 @@ struct ModelCodec<LinearRegression<T>> {
 
   static LinearRegression<T> read(const Safetensors& st) {
     const std::string where = kind;
-    const json arch = read_architecture(st, kind, where);
+    const Json arch = read_architecture(st, kind, where);
     check_fields(arch, {"fit_intercept", "alpha"}, where + ": architecture");
     LinearRegressionOptions o{};
     o.fit_intercept = get_bool(arch, "fit_intercept", where + ": architecture");
@@ -558,11 +555,11 @@ struct ModelCodec<LogisticRegression<T>> {
     if (!m.is_fitted()) throw std::invalid_argument("io::save: the LogisticRegression is not fitted");
     const auto& o = m.options();
     // JSON has no infinity; "no penalty" is written as the string "inf".
-    const ordered_json arch = {{"fit_intercept", o.fit_intercept},
-                               {"C", std::isinf(o.C) ? ordered_json("inf") : ordered_json(o.C)},
-                               {"tol", o.tol},
-                               {"max_iter", o.max_iter},
-                               {"n_classes", m.n_classes()}};
+    const Json arch = Json::object({{"fit_intercept", o.fit_intercept},
+                                    {"C", std::isinf(o.C) ? Json("inf") : Json(o.C)},
+                                    {"tol", o.tol},
+                                    {"max_iter", o.max_iter},
+                                    {"n_classes", m.n_classes()}});
     SafetensorsWriter w = writer_for<T>(kind, arch);
     const Matrix<T> coef = m.coef();
     const Vector<T> b = m.intercept();
@@ -591,11 +588,12 @@ struct ModelCodec<LogisticRegression<T>> {
   static LogisticRegression<T> read(const Safetensors& st) {
     const std::string where = kind;
     const std::string aw = where + ": architecture";
-    const json arch = read_architecture(st, kind, where);
+    const Json arch = read_architecture(st, kind, where);
     check_fields(arch, {"fit_intercept", "C", "tol", "max_iter", "n_classes"}, aw);
     LogisticRegressionOptions o{};
     o.fit_intercept = get_bool(arch, "fit_intercept", aw);
-    if (arch.contains("C") && arch["C"] == "inf")
+    const Json* c = arch.find("C");
+    if (c && c->is_string() && c->as_string() == "inf")
       o.C = std::numeric_limits<double>::infinity();
     else
       o.C = get_number(arch, "C", aw);

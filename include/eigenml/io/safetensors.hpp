@@ -14,8 +14,6 @@
 /// `eigenml::io::FormatError` naming what is wrong. It works on an in-memory buffer
 /// (`Safetensors::parse`) as well as a path (`Safetensors::read`).
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -36,6 +34,7 @@
 #include <vector>
 
 #include "eigenml/core.hpp"
+#include "eigenml/detail/json.hpp"
 #include "eigenml/io/format_error.hpp"
 
 namespace eigenml::io {
@@ -81,40 +80,6 @@ inline std::string shape_string(const std::vector<std::uint64_t>& shape) {
   for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
-
-}  // namespace eigenml::io
-
-namespace eigenml::detail {
-
-/// Deepest JSON nesting eigenml accepts in a file (a safetensors header nests 3 levels, a model
-/// architecture a few more per nested Sequential).
-inline constexpr int max_json_depth = 32;
-
-/// Parses JSON text from an untrusted file. Unlike a plain `nlohmann::json::parse` it rejects
-/// duplicate keys (which would silently overwrite each other) and nesting deeper than
-/// `max_json_depth`. Throws FormatError "<what>: ...".
-inline nlohmann::json parse_json_strict(std::string_view text, const std::string& what) {
-  std::vector<std::set<std::string>> keys;  // the keys seen so far in each open object
-  nlohmann::json::parser_callback_t cb = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if ((event == E::object_start || event == E::array_start) && depth >= max_json_depth)
-      throw io::FormatError(what + ": JSON nests deeper than " + std::to_string(max_json_depth) + " levels");
-    if (event == E::object_start) keys.emplace_back();
-    if (event == E::object_end && !keys.empty()) keys.pop_back();
-    if (event == E::key && !keys.empty()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(k).second) throw io::FormatError(what + ": duplicate key '" + k + "'");
-    }
-    return true;
-  };
-  nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw io::FormatError(what + " is not valid JSON");
-  return j;
-}
-
-}  // namespace eigenml::detail
-
-namespace eigenml::io {
 
 /// A parsed safetensors file: the header (tensors and metadata) and a private copy of the data
 /// section. Parsing validates the whole file; afterwards every accessor is safe.
@@ -227,13 +192,9 @@ class Safetensors {
   }
 
   /// A non-negative JSON integer, or fail naming `what`.
-  static std::uint64_t as_u64(const nlohmann::json& j, const std::string& what) {
-    if (j.is_number_unsigned()) return j.get<std::uint64_t>();
-    if (j.is_number_integer()) {
-      const auto v = j.get<std::int64_t>();
-      if (v >= 0) return static_cast<std::uint64_t>(v);
-    }
-    fail(what + " must be a non-negative integer, got " + j.dump());
+  static std::uint64_t as_u64(const detail::Json& j, const std::string& what) {
+    if (!j.is_unsigned()) fail(what + " must be a non-negative integer, got " + j.dump());
+    return j.as_uint64();
   }
 
   void parse_impl(std::span<const std::byte> file) {
@@ -250,19 +211,19 @@ class Safetensors {
     if (n < 2) fail("header length " + std::to_string(n) + " is too short for a JSON object");
     const char* hbegin = reinterpret_cast<const char*>(file.data() + 8);
     if (*hbegin != '{') fail("header does not start with '{' (not a JSON object)");
-    const nlohmann::json header = detail::parse_json_strict(std::string_view(hbegin, static_cast<std::size_t>(n)),
+    const detail::Json header = detail::parse_json_strict(std::string_view(hbegin, static_cast<std::size_t>(n)),
                                                             "safetensors: header");
     if (!header.is_object()) fail("header is not a JSON object");
 
     const std::span<const std::byte> data = file.subspan(static_cast<std::size_t>(8 + n));
     const std::uint64_t data_size = data.size();
 
-    for (const auto& [name, entry] : header.items()) {
+    for (const auto& [name, entry] : header.members()) {
       if (name == "__metadata__") {
         if (!entry.is_object()) fail("__metadata__ is not a JSON object");
-        for (const auto& [key, value] : entry.items()) {
+        for (const auto& [key, value] : entry.members()) {
           if (!value.is_string()) fail("__metadata__ value of '" + key + "' is not a string: " + value.dump());
-          metadata_.emplace(key, value.get<std::string>());
+          metadata_.emplace(key, value.as_string());
         }
         continue;
       }
@@ -293,32 +254,32 @@ class Safetensors {
     data_.assign(data.begin(), data.end());
   }
 
-  static TensorInfo parse_entry(const std::string& name, const nlohmann::json& entry, std::uint64_t data_size) {
+  static TensorInfo parse_entry(const std::string& name, const detail::Json& entry, std::uint64_t data_size) {
     const std::string where = "tensor '" + name + "'";
     if (!entry.is_object()) fail(where + ": header entry is not a JSON object");
-    for (const auto& [key, value] : entry.items())
+    for (const auto& [key, value] : entry.members())
       if (key != "dtype" && key != "shape" && key != "data_offsets") fail(where + ": unexpected key '" + key + "'");
     for (const char* key : {"dtype", "shape", "data_offsets"})
       if (!entry.contains(key)) fail(where + ": missing '" + key + "'");
 
     TensorInfo t;
-    const auto& dtype = entry["dtype"];
+    const detail::Json& dtype = entry.at("dtype");
     if (!dtype.is_string()) fail(where + ": dtype is not a string");
-    t.dtype = dtype.get<std::string>();
+    t.dtype = dtype.as_string();
     const std::size_t esize = dtype_size(t.dtype);
     if (esize == 0) fail(where + " has unsupported dtype \"" + t.dtype + "\" (not a safetensors dtype)");
 
-    const auto& shape = entry["shape"];
+    const detail::Json& shape = entry.at("shape");
     if (!shape.is_array()) fail(where + ": shape is not an array");
     if (shape.size() > max_rank)
       fail(where + ": shape has " + std::to_string(shape.size()) + " dimensions (at most " +
            std::to_string(max_rank) + ")");
-    for (const auto& d : shape) t.shape.push_back(as_u64(d, where + ": every shape entry"));
+    for (const auto& d : shape.elements()) t.shape.push_back(as_u64(d, where + ": every shape entry"));
 
-    const auto& offsets = entry["data_offsets"];
+    const detail::Json& offsets = entry.at("data_offsets");
     if (!offsets.is_array() || offsets.size() != 2) fail(where + ": data_offsets must be an array [begin, end]");
-    t.begin = as_u64(offsets[0], where + ": data_offsets begin");
-    t.end = as_u64(offsets[1], where + ": data_offsets end");
+    t.begin = as_u64(offsets.at(0), where + ": data_offsets begin");
+    t.end = as_u64(offsets.at(1), where + ": data_offsets end");
     if (t.begin > t.end)
       fail(where + ": data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "] has begin > end");
     if (t.end > data_size)
@@ -370,16 +331,36 @@ class SafetensorsWriter {
     const std::uint64_t begin = data_.size();
     data_.resize(data_.size() + nbytes);
     if (nbytes) std::memcpy(data_.data() + begin, rm.data(), nbytes);
-    header_[name] = {{"dtype", dtype_name<T>()}, {"shape", shape}, {"data_offsets", {begin, data_.size()}}};
+    detail::Json shape_json = detail::Json::array();
+    for (auto d : shape) shape_json.push_back(d);
+    entries_.emplace_back(name, detail::Json::object({{"dtype", dtype_name<T>()},
+                                                      {"shape", std::move(shape_json)},
+                                                      {"data_offsets", detail::Json::array({begin, data_.size()})}}));
     names_.insert(name);
   }
 
-  /// Adds a `__metadata__` entry (values are strings, as the format requires).
-  void add_metadata(const std::string& key, const std::string& value) { header_["__metadata__"][key] = value; }
+  /// Adds a `__metadata__` entry (values are strings, as the format requires); a key added
+  /// again gets the new value.
+  void add_metadata(const std::string& key, const std::string& value) { metadata_.set(key, value); }
 
-  /// The whole file.
+  /// The whole file. Throws std::invalid_argument if a name or metadata string is not UTF-8.
   std::vector<std::byte> bytes() const {
-    std::string json = header_.empty() ? std::string("{}") : header_.dump();
+    // {"__metadata__": {...}, "<tensor>": {...}, ...}: metadata first, then the tensors in the
+    // order of their data. Written member by member (not as one Json object, whose `set` would
+    // search the members already there for every tensor: quadratic in the tensor count).
+    std::string json = "{";
+    if (!metadata_.empty()) {
+      detail::append_json_string(json, "__metadata__");
+      json += ':';
+      metadata_.dump_to(json);
+    }
+    for (const auto& [name, entry] : entries_) {
+      if (json.size() > 1) json += ',';
+      detail::append_json_string(json, name);
+      json += ':';
+      entry.dump_to(json);
+    }
+    json += '}';
     json.append((8 - json.size() % 8) % 8, ' ');
     std::vector<std::byte> out(8 + json.size() + data_.size());
     std::uint64_t n = json.size();
@@ -399,7 +380,8 @@ class SafetensorsWriter {
   }
 
  private:
-  nlohmann::json header_ = nlohmann::json::object();
+  std::vector<std::pair<std::string, detail::Json>> entries_;  ///< tensor header entries, in data order
+  detail::Json metadata_ = detail::Json::object();
   std::set<std::string> names_;
   std::vector<std::byte> data_;
 };
