@@ -22,5 +22,6 @@ ensure_packages() {
   fi
 }
 
-# What building anything needs.
-EIGENML_BUILD_PACKAGES=(cmake g++ make libeigen3-dev nlohmann-json3-dev)
+# What building anything needs (the library itself needs only Eigen; the examples' model server
+# and its test add nlohmann-json and cpp-httplib, see examples.sh and test.sh).
+EIGENML_BUILD_PACKAGES=(cmake g++ make libeigen3-dev)

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
-ensure_packages "${EIGENML_BUILD_PACKAGES[@]}" libcpp-httplib-dev
+ensure_packages "${EIGENML_BUILD_PACKAGES[@]}" nlohmann-json3-dev libcpp-httplib-dev
 
 cmake --preset release -DEIGENML_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build --preset release --target examples

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
-ensure_packages "${EIGENML_BUILD_PACKAGES[@]}" catch2 libcpp-httplib-dev clang libclang-rt-14-dev
+ensure_packages "${EIGENML_BUILD_PACKAGES[@]}" catch2 nlohmann-json3-dev libcpp-httplib-dev clang libclang-rt-14-dev
 
 preset=test
 if [ "${1:-}" = "--sanitize" ]; then preset=sanitize; fi
