@@ -18,7 +18,9 @@
 /// scalar type and storage order. That is also why it exists for compile time: Eigen's
 /// `C.noalias() = A * B` compiles its whole product dispatch (coefficient-wise, GEMV and GEMM
 /// paths) for every distinct expression type, which measured ~3 s of `g++ -O2` for one layer.
-/// Tiny products (`m + n + k < 20`, Eigen's own threshold) run as a plain loop. Multi-threaded
+/// Tiny products (`m + n + k < 20`, Eigen's own threshold) run column by column through the GEMV
+/// kernel: for a row-major result (a layer's batch) each row of a tiny batch is then computed as a
+/// batch of one would compute it, bit for bit. Multi-threaded
 /// runs (`Eigen::nbThreads() > 1`, only in OpenMP builds; unless the Gemm was made with
 /// `threaded = false`) take Eigen's ordinary expression, whose parallel GEMM shares buffers
 /// between threads.
@@ -69,7 +71,6 @@ class Gemm {
 
     /// The transpose: the same memory read in the other storage order.
     View t() const { return {data, cols, rows, outer, !row_major}; }
-    S& operator()(Index i, Index j) const { return data[row_major ? i * outer + j : i + j * outer]; }
     /// Distance between consecutive elements of a column (along rows) and of a row (along cols).
     Index row_step() const { return row_major ? outer : 1; }
     Index col_step() const { return row_major ? 1 : outer; }
@@ -102,13 +103,9 @@ class Gemm {
     if (k == 0) return;
     if (n == 1) return gemv(C.data, 1, A, B.data, B.row_step(), alpha);  // c += alpha A b
     if (m == 1) return gemv(C.data, C.outer, B.t(), A.data, A.col_step(), alpha);  // c^T += alpha B^T a^T
-    if (m + n + k < 20) {
+    if (m + n + k < 20) {  // tiny: column by column, each column as a vector result would be
       for (Index j = 0; j < n; ++j)
-        for (Index i = 0; i < m; ++i) {
-          T s(0);
-          for (Index l = 0; l < k; ++l) s += A(i, l) * B(l, j);
-          C(i, j) += alpha * s;
-        }
+        gemv(C.data + j * C.outer, 1, A, B.data + j * B.col_step(), B.row_step(), alpha);
       return;
     }
 #ifdef EIGEN_HAS_OPENMP
