@@ -20,10 +20,10 @@
 /// paths) for every distinct expression type, which measured ~3 s of `g++ -O2` for one layer.
 /// Tiny products (`m + n + k < 20`, Eigen's own threshold) run column by column through the GEMV
 /// kernel: for a row-major result (a layer's batch) each row of a tiny batch is then computed as a
-/// batch of one would compute it, bit for bit. Multi-threaded
-/// runs (`Eigen::nbThreads() > 1`, only in OpenMP builds; unless the Gemm was made with
-/// `threaded = false`) take Eigen's ordinary expression, whose parallel GEMM shares buffers
-/// between threads.
+/// batch of one would compute it, bit for bit. Products large enough to split over threads
+/// (`Eigen::nbThreads() > 1`, only in OpenMP builds, `min_work_per_thread` multiply-adds per
+/// thread; unless the Gemm was made with `threaded = false`) take Eigen's ordinary expression,
+/// whose parallel GEMM shares buffers between threads.
 /// This uses Eigen 3.3/3.4's internal product interface (namespace `Eigen::internal`).
 
 #include <Eigen/Core>
@@ -62,6 +62,13 @@ class Gemm {
   std::size_t capacity_bytes() const { return blocking_.capacity_bytes(); }
 
  private:
+  /// The fewest multiply-adds per thread for which a product is split over threads (~0.1 ms of
+  /// one core's GEMM). Eigen splits any product above 50k multiply-adds per thread, and its fork,
+  /// join and shared packing cost more than they save below this: W1's training step (products of
+  /// 12.8M) measured 725 us at 2 threads against 546 us at 1, while its batch-256 inference
+  /// (products of 51M) gains (946 -> 697 us).
+  static constexpr Index min_work_per_thread = Index(1) << 24;
+
   /// A dense operand as pointer, shape, outer stride and storage order.
   template <class S>
   struct View {
@@ -109,7 +116,8 @@ class Gemm {
       return;
     }
 #ifdef EIGEN_HAS_OPENMP
-    if (threaded_ && Eigen::nbThreads() > 1) return parallel(C, A, B, alpha);
+    if (threaded_ && Eigen::nbThreads() > 1 && m * n * k >= Index(Eigen::nbThreads()) * min_work_per_thread)
+      return parallel(C, A, B, alpha);
 #endif
     // Eigen's sequential GEMM uses the buffers the blocking object provides instead of its own.
     blocking_.prepare(m, n, k);
