@@ -138,7 +138,6 @@ class Gemm {
     const Index m = M.rows, k = M.cols;
     if (M.row_major) {
       if (incx != 1) {
-        x_.resize(k);
         x_ = Strided(x, k, Eigen::InnerStride<>(incx));
         x = x_.data();
       }
@@ -148,7 +147,6 @@ class Gemm {
     }
     T* out = y;
     if (incy != 1) {
-      y_.resize(m);
       y_ = Strided(y, m, Eigen::InnerStride<>(incy));
       out = y_.data();
     }
