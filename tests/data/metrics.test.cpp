@@ -134,6 +134,30 @@ TEST_CASE("classification metrics reject bad input", "[data][metrics]") {
   CHECK_THROWS_WITH(confusion_matrix(a, a, 2), Catch::Contains("y_true label 2 at row 2 is outside 0..1"));
   CHECK_THROWS_WITH(classification_report(empty, empty), Catch::Contains("empty"));
   CHECK_THROWS_AS(f1_score(a, b), std::invalid_argument);
+  const Eigen::MatrixXi two_columns = Eigen::MatrixXi::Zero(3, 2);
+  CHECK_THROWS_WITH(accuracy(two_columns, a), Catch::Contains("y_true has shape 3x2, expected one column of labels"));
+  CHECK_THROWS_WITH(confusion_matrix(a, two_columns), Catch::Contains("y_pred has shape 3x2"));
+}
+
+TEST_CASE("classification metrics take any int column expression", "[data][metrics]") {
+  const Labels a = labels({0, 1, 2, 1, 0});
+  const Labels b = labels({0, 2, 2, 1, 1});
+  // A block, a Map and a strided view of the same labels give what the copies give.
+  CHECK(accuracy(a.head(3), b.head(3)) == accuracy(Labels(a.head(3)), Labels(b.head(3))));
+  CHECK(accuracy(a.head(3), b.head(3)) == Approx(2.0 / 3.0));
+  const Eigen::Map<const Labels> ma(a.data(), a.size());
+  CHECK(confusion_matrix(ma, b) == confusion_matrix(a, b));
+  const Eigen::MatrixXi pairs = (Eigen::MatrixXi(5, 2) << 0, 0, 1, 2, 2, 2, 1, 1, 0, 1).finished();
+  CHECK(confusion_matrix(pairs.col(0), pairs.col(1)) == confusion_matrix(a, b));
+  // Columns of a row-major matrix are strided: the metrics work on a contiguous copy of them.
+  const Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = pairs;
+  CHECK(confusion_matrix(rows.col(0), rows.col(1)) == confusion_matrix(a, b));
+  CHECK(accuracy(rows.col(0), rows.col(1)) == accuracy(a, b));
+  const auto report = classification_report(pairs.col(0), pairs.col(1), 4);
+  CHECK(report.precision.size() == 4);
+  CHECK(report.accuracy == Approx(accuracy(a, b)));
+  CHECK(format_confusion_matrix(confusion_matrix(a, b).block(0, 0, 2, 2)) ==
+        format_confusion_matrix(Eigen::MatrixXi(confusion_matrix(a, b).block(0, 0, 2, 2))));
 }
 
 TEMPLATE_TEST_CASE("log_loss matches hand values and scikit-learn, clipping like it", "[data][metrics]", float,

@@ -14,6 +14,7 @@
 #include <numeric>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "eigenml/core.hpp"
@@ -23,43 +24,73 @@ namespace eigenml::metrics {
 
 namespace detail_cls {
 
+using LabelsRef = Eigen::Ref<const Labels>;
+
+/// `y` as a label vector (no copy for a `Labels` or a contiguous block of one); throws unless it is
+/// a single column.
+template <class Derived>
+LabelsRef labels(std::string_view where, std::string_view name, const Eigen::MatrixBase<Derived>& y) {
+  static_assert(std::is_same_v<typename Derived::Scalar, int>, "labels are int vectors (eigenml::Labels)");
+  if (y.cols() != 1)
+    eigenml::detail::fail(where, std::string(name) + " has shape " + eigenml::detail::shape_of(y) +
+                                     ", expected one column of labels");
+  return LabelsRef(y.derived());
+}
+
 /// Common checks of a (y_true, y_pred) pair of label vectors; returns K, the number of classes:
 /// `num_classes` if given (> 0, and every label must be below it), else max label + 1.
-inline Index check_label_pair(std::string_view where, const Labels& y_true, const Labels& y_pred, Index num_classes) {
+template <class L>
+Index check_label_pair(std::string_view where, const L& y_true, const L& y_pred, Index num_classes) {
   eigenml::detail::check_nonempty(where, "y_true", y_true);
   eigenml::detail::check_rows(where, "y_true", y_true.size(), "y_pred", y_pred.size());
-  if (num_classes < 0) eigenml::detail::fail(where, "num_classes must be >= 1 (or 0 to infer), got " + std::to_string(num_classes));
+  if (num_classes < 0)
+    eigenml::detail::fail(where, "num_classes must be >= 1 (or 0 to infer), got " + std::to_string(num_classes));
   const Index inferred = std::max(y_true.maxCoeff(), y_pred.maxCoeff()) + 1;
   const Index K = num_classes > 0 ? num_classes : inferred;
-  for (Index i = 0; i < y_true.size(); ++i)
-    if (y_true(i) < 0 || y_true(i) >= K)
-      eigenml::detail::fail(where, "y_true label " + std::to_string(y_true(i)) + " at row " + std::to_string(i) +
-                                       " is outside 0.." + std::to_string(K - 1));
-  for (Index i = 0; i < y_pred.size(); ++i)
-    if (y_pred(i) < 0 || y_pred(i) >= K)
-      eigenml::detail::fail(where, "y_pred label " + std::to_string(y_pred(i)) + " at row " + std::to_string(i) +
-                                       " is outside 0.." + std::to_string(K - 1));
+  auto check = [&](const L& y, const char* name) {
+    for (Index i = 0; i < y.size(); ++i)
+      if (y(i) < 0 || y(i) >= K)
+        eigenml::detail::fail(where, std::string(name) + " label " + std::to_string(y(i)) + " at row " +
+                                         std::to_string(i) + " is outside 0.." + std::to_string(K - 1));
+  };
+  check(y_true, "y_true");
+  check(y_pred, "y_pred");
   return K;
+}
+
+template <class L>
+Eigen::MatrixXi confusion_matrix(std::string_view where, const L& y_true, const L& y_pred, Index num_classes) {
+  const Index K = check_label_pair(where, y_true, y_pred, num_classes);
+  Eigen::MatrixXi cm = Eigen::MatrixXi::Zero(K, K);
+  for (Index i = 0; i < y_true.size(); ++i) ++cm(y_true(i), y_pred(i));
+  return cm;
 }
 
 }  // namespace detail_cls
 
+// The label arguments below are any int column vector expression (`Labels`, a block of one, a
+// `Map`): templates, as Eigen's own functions take `MatrixBase<Derived>`, which also means a
+// program that never calls a metric never compiles one.
+
 /// Fraction of samples whose predicted label equals the true one: `mean(y_true == y_pred)`.
-inline double accuracy(const Labels& y_true, const Labels& y_pred) {
+template <class A, class B>
+double accuracy(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred) {
   constexpr const char* where = "metrics::accuracy";
-  eigenml::detail::check_nonempty(where, "y_true", y_true);
-  eigenml::detail::check_rows(where, "y_true", y_true.size(), "y_pred", y_pred.size());
-  return static_cast<double>((y_true.array() == y_pred.array()).count()) / static_cast<double>(y_true.size());
+  const auto t = detail_cls::labels(where, "y_true", y_true), p = detail_cls::labels(where, "y_pred", y_pred);
+  eigenml::detail::check_nonempty(where, "y_true", t);
+  eigenml::detail::check_rows(where, "y_true", t.size(), "y_pred", p.size());
+  return static_cast<double>((t.array() == p.array()).count()) / static_cast<double>(t.size());
 }
 
 /// K x K counts: entry (i, j) is the number of samples of true class i predicted as class j (rows
 /// true, columns predicted, as scikit-learn). `K = num_classes` if given, else the largest label
 /// of either vector + 1. Labels must lie in `0..K-1`.
-inline Eigen::MatrixXi confusion_matrix(const Labels& y_true, const Labels& y_pred, Index num_classes = 0) {
-  const Index K = detail_cls::check_label_pair("metrics::confusion_matrix", y_true, y_pred, num_classes);
-  Eigen::MatrixXi cm = Eigen::MatrixXi::Zero(K, K);
-  for (Index i = 0; i < y_true.size(); ++i) ++cm(y_true(i), y_pred(i));
-  return cm;
+template <class A, class B>
+Eigen::MatrixXi confusion_matrix(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred,
+                                 Index num_classes = 0) {
+  constexpr const char* where = "metrics::confusion_matrix";
+  return detail_cls::confusion_matrix(where, detail_cls::labels(where, "y_true", y_true),
+                                      detail_cls::labels(where, "y_pred", y_pred), num_classes);
 }
 
 /// Per-class and macro-averaged precision, recall and F1 in one pass.
@@ -80,8 +111,12 @@ struct ClassificationReport {
 };
 
 /// Computes a ClassificationReport; `num_classes` as for confusion_matrix.
-inline ClassificationReport classification_report(const Labels& y_true, const Labels& y_pred, Index num_classes = 0) {
-  const Eigen::MatrixXi cm = confusion_matrix(y_true, y_pred, num_classes);
+template <class A, class B>
+ClassificationReport classification_report(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred,
+                                           Index num_classes = 0) {
+  constexpr const char* where = "metrics::classification_report";
+  const Eigen::MatrixXi cm = detail_cls::confusion_matrix(where, detail_cls::labels(where, "y_true", y_true),
+                                                          detail_cls::labels(where, "y_pred", y_pred), num_classes);
   const Index K = cm.rows();
   ClassificationReport r;
   r.precision.resize(K);
@@ -108,32 +143,38 @@ inline ClassificationReport classification_report(const Labels& y_true, const La
   r.macro_precision /= static_cast<double>(present);
   r.macro_recall /= static_cast<double>(present);
   r.macro_f1 /= static_cast<double>(present);
-  r.accuracy = static_cast<double>(cm.trace()) / static_cast<double>(y_true.size());
+  r.accuracy = static_cast<double>(cm.trace()) / static_cast<double>(cm.sum());
   return r;
 }
 
 /// Per-class precision `TP / (TP + FP)` (K values; 0 where nothing was predicted as the class).
-inline Eigen::VectorXd precision(const Labels& y_true, const Labels& y_pred, Index num_classes = 0) {
+template <class A, class B>
+Eigen::VectorXd precision(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred, Index num_classes = 0) {
   return classification_report(y_true, y_pred, num_classes).precision;
 }
 /// Per-class recall `TP / (TP + FN)` (K values; 0 for a class absent from y_true).
-inline Eigen::VectorXd recall(const Labels& y_true, const Labels& y_pred, Index num_classes = 0) {
+template <class A, class B>
+Eigen::VectorXd recall(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred, Index num_classes = 0) {
   return classification_report(y_true, y_pred, num_classes).recall;
 }
 /// Per-class F1 `2 TP / (2 TP + FP + FN)`, the harmonic mean of precision and recall (K values).
-inline Eigen::VectorXd f1_score(const Labels& y_true, const Labels& y_pred, Index num_classes = 0) {
+template <class A, class B>
+Eigen::VectorXd f1_score(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred, Index num_classes = 0) {
   return classification_report(y_true, y_pred, num_classes).f1;
 }
 /// Macro precision: mean of the per-class precisions over the classes present in y_true or y_pred.
-inline double macro_precision(const Labels& y_true, const Labels& y_pred) {
+template <class A, class B>
+double macro_precision(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred) {
   return classification_report(y_true, y_pred).macro_precision;
 }
 /// Macro recall (balanced accuracy when every class occurs in y_true).
-inline double macro_recall(const Labels& y_true, const Labels& y_pred) {
+template <class A, class B>
+double macro_recall(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred) {
   return classification_report(y_true, y_pred).macro_recall;
 }
 /// Macro F1: mean of the per-class F1 scores (not the F1 of the macro precision and recall).
-inline double macro_f1(const Labels& y_true, const Labels& y_pred) {
+template <class A, class B>
+double macro_f1(const Eigen::MatrixBase<A>& y_true, const Eigen::MatrixBase<B>& y_pred) {
   return classification_report(y_true, y_pred).macro_f1;
 }
 
@@ -230,7 +271,10 @@ double roc_auc(const Labels& y_true, const Eigen::MatrixBase<Derived>& scores) {
 ///    1      2   45
 /// ```
 /// `names` (optional, one per class) label the rows and columns instead of the class indices.
-inline std::string format_confusion_matrix(const Eigen::MatrixXi& cm, const std::vector<std::string>& names = {}) {
+template <class Derived>
+std::string format_confusion_matrix(const Eigen::MatrixBase<Derived>& counts, const std::vector<std::string>& names = {}) {
+  static_assert(std::is_same_v<typename Derived::Scalar, int>, "a confusion matrix holds int counts");
+  const Eigen::MatrixXi cm = counts;
   constexpr const char* where = "metrics::format_confusion_matrix";
   if (cm.rows() != cm.cols() || cm.size() == 0)
     eigenml::detail::fail(where, "cm has shape " + eigenml::detail::shape_of(cm) + ", expected a non-empty K x K matrix");
