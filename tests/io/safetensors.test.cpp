@@ -105,6 +105,28 @@ TEST_CASE("safetensors files round-trip through the file system", "[io][safetens
   CHECK_FORMAT_ERROR(Safetensors::read(path), "cannot open");
 }
 
+TEST_CASE("safetensors paths may be a filesystem path, a std::string or a C string", "[io][safetensors]") {
+  using eigenml::io::PathLike;
+  static_assert(PathLike<std::filesystem::path> && PathLike<std::string> && PathLike<const char*> &&
+                PathLike<char[8]>);
+  static_assert(!PathLike<int> && !PathLike<std::string_view>);  // the streams cannot open these
+  const std::filesystem::path fs_path = std::filesystem::temp_directory_path() / "eigenml_path_kinds.safetensors";
+  const std::string text = fs_path.string();
+  SafetensorsWriter writer;
+  writer.add("x", Matrix<double>::Constant(1, 3, 2.5), {1, 3});
+  writer.write(text);
+  CHECK(Safetensors::read(fs_path).matrix<double>("x", 1, 3) == Matrix<double>::Constant(1, 3, 2.5));
+  CHECK(Safetensors::read(text.c_str()).contains("x"));
+  std::filesystem::remove(fs_path);
+  writer.write(fs_path);
+  CHECK(Safetensors::read(text).contains("x"));
+  std::filesystem::remove(fs_path);
+  // Messages name the file whichever way it was given.
+  CHECK_FORMAT_ERROR(Safetensors::read(fs_path), text + ": cannot open");
+  CHECK_FORMAT_ERROR(Safetensors::read(text.c_str()), text + ": cannot open");
+  CHECK_THROWS_WITH(writer.write(fs_path / "no_such_dir" / "x.safetensors"), Catch::Contains("no_such_dir/x.safetensors"));
+}
+
 TEST_CASE("safetensors reader accepts a hand-written file with unaligned data", "[io][safetensors]") {
   // Header of odd length: the F32 values start at an unaligned address.
   const float v[2] = {1.5f, -2.0f};

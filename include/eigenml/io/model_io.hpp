@@ -42,7 +42,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
@@ -622,14 +621,14 @@ struct ModelCodec<LogisticRegression<T>> {
 };
 
 /// Runs `f`, prefixing any FormatError's message with the file's path.
-template <class F>
-auto with_path(const std::filesystem::path& path, F&& f) {
+template <io::PathLike P, class F>
+auto with_path(const P& path, F&& f) {
   try {
     return f();
   } catch (const FormatError& e) {
-    const std::string msg = e.what();
-    if (msg.rfind(path.string(), 0) == 0) throw;  // Safetensors::read already named the file
-    throw FormatError(path.string() + ": " + msg);
+    const std::string msg = e.what(), name = io::path_text(path);
+    if (msg.rfind(name, 0) == 0) throw;  // Safetensors::read already named the file
+    throw FormatError(name + ": " + msg);
   }
 }
 
@@ -646,8 +645,8 @@ std::vector<std::byte> to_bytes(const Model& model) {
 
 /// Saves `model` (an `nn::Sequential<T>`, `LinearRegression<T>` or `LogisticRegression<T>`) to
 /// `path` as a safetensors file that `load` rebuilds from alone.
-template <class Model>
-void save(const Model& model, const std::filesystem::path& path) {
+template <class Model, PathLike P>
+void save(const Model& model, const P& path) {
   detail::model_io::ModelCodec<Model>::write(model).write(path);
 }
 
@@ -666,8 +665,8 @@ Model from_bytes(std::span<const std::byte> bytes) {
 
 /// Rebuilds a model saved with `save`, e.g. `io::load<nn::Sequential<float>>("m.safetensors")`.
 /// The file may have been saved from either precision.
-template <class Model>
-Model load(const std::filesystem::path& path) {
+template <class Model, PathLike P>
+Model load(const P& path) {
   return detail::model_io::with_path(path, [&] { return load<Model>(Safetensors::read(path)); });
 }
 
@@ -684,8 +683,8 @@ void load_weights_from_bytes(Model& model, std::span<const std::byte> bytes) {
   load_weights(model, Safetensors::parse(bytes));
 }
 
-template <class Model>
-void load_weights(Model& model, const std::filesystem::path& path) {
+template <class Model, PathLike P>
+void load_weights(Model& model, const P& path) {
   detail::model_io::with_path(path, [&] { load_weights(model, Safetensors::read(path)); });
 }
 
@@ -710,7 +709,8 @@ inline ModelInfo inspect(const Safetensors& file) {
   return info;
 }
 
-inline ModelInfo inspect(const std::filesystem::path& path) {
+template <PathLike P>
+ModelInfo inspect(const P& path) {
   return detail::model_io::with_path(path, [&] { return inspect(Safetensors::read(path)); });
 }
 

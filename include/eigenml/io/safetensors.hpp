@@ -16,11 +16,11 @@
 
 #include <algorithm>
 #include <bit>
+#include <concepts>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -41,6 +41,22 @@ namespace eigenml::io {
 
 // The tensor bytes are copied to and from memory as they are; the format is little-endian.
 static_assert(std::endian::native == std::endian::little, "eigenml's safetensors code assumes a little-endian host");
+
+/// A file name: anything the file streams open, i.e. a `std::filesystem::path`, a `std::string` or
+/// a C string. Taken as a template parameter rather than as `std::filesystem::path` so that the
+/// headers need not include <filesystem>, which cost every program including `eigenml.hpp` ~0.3 s
+/// of compile time whether or not it touches a file.
+template <class P>
+concept PathLike = std::constructible_from<std::ifstream, const P&>;
+
+/// `path` as text, for messages.
+template <PathLike P>
+std::string path_text(const P& path) {
+  if constexpr (requires { path.string(); })
+    return path.string();
+  else
+    return std::string(path);
+}
 
 /// Bytes per element of a safetensors dtype name, or 0 when the name is not a safetensors dtype.
 inline std::size_t dtype_size(std::string_view dtype) {
@@ -102,25 +118,27 @@ class Safetensors {
   }
 
   /// Reads and parses the file at `path`; messages start with the path.
-  static Safetensors read(const std::filesystem::path& path) {
+  template <PathLike P>
+  static Safetensors read(const P& path) {
     std::vector<std::byte> bytes = read_file(path);
     try {
       return parse(bytes);
     } catch (const FormatError& e) {
-      throw FormatError(path.string() + ": " + e.what());
+      throw FormatError(path_text(path) + ": " + e.what());
     }
   }
 
   /// The whole file at `path` (throws FormatError if it cannot be read).
-  static std::vector<std::byte> read_file(const std::filesystem::path& path) {
+  template <PathLike P>
+  static std::vector<std::byte> read_file(const P& path) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw FormatError(path.string() + ": cannot open file for reading");
+    if (!in) throw FormatError(path_text(path) + ": cannot open file for reading");
     const std::streamoff size = in.tellg();
-    if (size < 0) throw FormatError(path.string() + ": cannot determine the file size");
+    if (size < 0) throw FormatError(path_text(path) + ": cannot determine the file size");
     std::vector<std::byte> bytes(static_cast<std::size_t>(size));
     in.seekg(0);
     if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
-      throw FormatError(path.string() + ": read error");
+      throw FormatError(path_text(path) + ": read error");
     return bytes;
   }
 
@@ -371,12 +389,13 @@ class SafetensorsWriter {
   }
 
   /// Writes the file to `path` (throws std::runtime_error if it cannot).
-  void write(const std::filesystem::path& path) const {
+  template <PathLike P>
+  void write(const P& path) const {
     const auto b = bytes();
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open '" + path.string() + "' for writing");
+    if (!out) throw std::runtime_error("cannot open '" + path_text(path) + "' for writing");
     out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-    if (!out) throw std::runtime_error("error writing '" + path.string() + "'");
+    if (!out) throw std::runtime_error("error writing '" + path_text(path) + "'");
   }
 
  private:
