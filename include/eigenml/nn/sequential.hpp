@@ -258,7 +258,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     const Index N = X.rows();
     for (Index start = 0; start < N; start += batch_size) {
       const Index n = std::min(batch_size, N - start);
-      eval_X_ = X.middleRows(start, n);
+      copy_rows(X, start, n, eval_X_);
       const Matrix<T>& Y = forward(eval_X_);
       if (start == 0) out.resize(N, Y.cols());
       out.middleRows(start, n) = Y;
@@ -351,10 +351,32 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     }
   }
 
-  /// Copies rows `idx[0..n)` of `src` into the first n rows of `dst` (already sized n rows).
+  /// Row `from` of `src` into row `to` of `dst` (one value, for labels). A row of a row-major batch
+  /// is contiguous, so it is one plain copy (and one compiled loop for every source type).
+  template <class Src, class Dst>
+  static void copy_row(const Src& src, Index from, Dst& dst, Index to) {
+    if constexpr (Src::IsVectorAtCompileTime)
+      dst(to) = src(from);
+    else if constexpr (Src::IsRowMajor && Src::InnerStrideAtCompileTime == 1)
+      std::copy_n(src.data() + from * src.outerStride(), src.cols(), dst.data() + to * dst.cols());
+    else
+      dst.row(to) = src.row(from);
+  }
+
+  /// Rows `idx[0..n)` of `src` into the first n rows of `dst` (already sized).
   template <class Src, class Dst>
   static void gather_rows(const Src& src, const Index* idx, Index n, Dst& dst) {
-    for (Index i = 0; i < n; ++i) dst.row(i) = src.row(idx[i]);
+    for (Index i = 0; i < n; ++i) copy_row(src, idx[i], dst, i);
+  }
+
+  /// Rows `first .. first+n-1` of `src` into `dst`, resized to those n rows.
+  template <class Src, class Dst>
+  static void copy_rows(const Src& src, Index first, Index n, Dst& dst) {
+    if constexpr (Dst::IsVectorAtCompileTime)
+      dst.resize(n);
+    else
+      dst.resize(n, src.cols());
+    for (Index i = 0; i < n; ++i) copy_row(src, first + i, dst, i);
   }
 
   template <class Target>
@@ -371,8 +393,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     Index correct = 0;
     for (Index start = 0; start < N; start += batch_size) {
       const Index n = std::min(batch_size, N - start);
-      eval_X_ = X.middleRows(start, n);
-      yb = y.middleRows(start, n);
+      copy_rows(X, start, n, eval_X_);
+      copy_rows(y, start, n, yb);
       const Matrix<T>& P = forward(eval_X_);
       total += static_cast<double>(loss.forward(P, yb)) * static_cast<double>(n);
       if constexpr (is_labels_v<Target>) {
@@ -430,8 +452,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
       yt.resize(tail < B ? tail : 0, y.cols());
     }
     if (batches == 1) {  // full batch: gather once, the order of rows does not change the gradient
-      Xb = X;
-      yb = y;
+      copy_rows(X, 0, N, Xb);
+      copy_rows(y, 0, N, yb);
     }
 
     Rng rng(options.seed);
@@ -459,7 +481,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
         }
         const Matrix<T>& P = forward(xb);
         // Divergence is caught here, before the loss rejects non-finite predictions as bad input.
-        if (!P.allFinite()) diverged(epoch, b + 1, batches, "the network output contains NaN or Inf");
+        if (!detail::all_finite(P)) diverged(epoch, b + 1, batches, "the network output contains NaN or Inf");
         const T l = loss.forward(P, tb);
         if (!std::isfinite(static_cast<double>(l)))
           diverged(epoch, b + 1, batches,
