@@ -72,9 +72,14 @@ void train_step(benchmark::State& state, nn::Sequential<float>& net, const Matri
   state.SetItemsProcessed(state.iterations() * X.rows());
 }
 
+/// Inference as a user runs it: `predict` (checks the input, runs in evaluation mode, as many rows
+/// per pass as keep the activations in cache, returns a new matrix). libtorch's side: `forward`
+/// in evaluation mode under `NoGradGuard`.
 void infer(benchmark::State& state, nn::Sequential<float>& net, const Matrix<float>& X) {
-  net.set_training(false);
-  for (auto _ : state) benchmark::DoNotOptimize(net.forward(X).data());
+  for (auto _ : state) {
+    const Matrix<float> out = net.predict(X);
+    benchmark::DoNotOptimize(out.data());
+  }
   state.SetItemsProcessed(state.iterations() * X.rows());
 }
 

@@ -12,7 +12,10 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 using namespace eigenml;
 
@@ -268,6 +271,63 @@ TEMPLATE_TEST_CASE("fit: a diverging run stops with the epoch and batch", "[nn][
     CHECK_THAT(msg, Catch::Contains("NaN") || Catch::Contains("Inf") || Catch::Contains("infinite"));
   }
   CHECK(net.training());
+}
+
+/// Passes its input through unchanged and records how many rows each forward pass had.
+template <class T>
+class RowRecorder : public nn::LayerBase<RowRecorder<T>, T> {
+ public:
+  explicit RowRecorder(std::shared_ptr<std::vector<Index>> rows) : rows_(std::move(rows)) {}
+  const Matrix<T>& forward(const Matrix<T>& X) override {
+    rows_->push_back(X.rows());
+    Y_ = X;
+    return Y_;
+  }
+  const Matrix<T>& backward(const Matrix<T>& dY) override {
+    dX_ = dY;
+    return dX_;
+  }
+  std::string name() const override { return "RowRecorder"; }
+
+ private:
+  std::shared_ptr<std::vector<Index>> rows_;
+  Matrix<T> Y_, dX_;
+};
+
+TEST_CASE("predict and evaluate run wide networks a few rows at a time, with one pass's results",
+          "[nn][training]") {
+  using T = double;
+  auto rows = std::make_shared<std::vector<Index>>();
+  // 20000 values per row in the middle: the ReLU's input + output (320 KB a row) is more than
+  // the cache budget, and the parameters (100k) are fewer than two rows' activations (60k a
+  // row), so every pass has a single row.
+  nn::Sequential<T> wide;
+  wide.add(nn::Dense<T>(1, 20000, 1)).add(nn::ReLU<T>()).add(RowRecorder<T>(rows)).add(nn::Dense<T>(20000, 3, 2));
+  Rng rng(3);
+  const Matrix<T> X = random_uniform<T>(7, 1, rng, -1, 1);
+  wide.set_training(false);
+  const Matrix<T> one_pass = wide.forward(X);
+  rows->clear();
+  const Matrix<T> P = wide.predict(X);
+  CHECK(*rows == std::vector<Index>(7, 1));
+  CHECK((P - one_pass).cwiseAbs().maxCoeff() <= 1e-12 * one_pass.cwiseAbs().maxCoeff());
+  rows->clear();
+  nn::MSELoss<T> mse;
+  const Matrix<T> target = Matrix<T>::Zero(7, 3);
+  const double loss = wide.evaluate(X, target, mse);
+  CHECK(*rows == std::vector<Index>(7, 1));
+  CHECK(loss == Approx((one_pass.array().square().rowwise().sum() / 3.0).mean()).epsilon(1e-12));
+
+  // A narrow network with many parameters per activation: whole batches of batch_size rows.
+  nn::Sequential<T> narrow;
+  narrow.add(nn::Dense<T>(64, 64, 1)).add(RowRecorder<T>(rows)).add(nn::Dense<T>(64, 2, 2));
+  const Matrix<T> Xn = random_uniform<T>(300, 64, rng, -1, 1);
+  rows->clear();
+  narrow.predict(Xn);
+  CHECK(*rows == std::vector<Index>{256, 44});
+  rows->clear();
+  narrow.predict(Xn, 100);
+  CHECK(*rows == std::vector<Index>{100, 100, 100});
 }
 
 TEMPLATE_TEST_CASE("predict and evaluate run in evaluation mode, in batches, restoring the mode", "[nn][training]",
