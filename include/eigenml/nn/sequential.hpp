@@ -382,8 +382,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     for (Index i = 0; i < n; ++i) copy_row(src, first + i, dst, i);
   }
 
-  /// Bytes of one pass's widest layer input + output that `inference_rows` keeps in cache: a
-  /// fraction of any current server core's L2 (256 KB to 2 MB), so the rest of the pass fits too.
+  /// Bytes of one pass's widest layer input + output that `inference_rows` keeps in cache: half
+  /// or less of a current server core's L2 (512 KB to 2 MB), so the rest of the pass fits too.
   static constexpr Index inference_cache_bytes = Index(256) << 10;
 
   /// Rows per forward pass for `predict` and `evaluate` (inputs `width` wide): at most
