@@ -398,13 +398,13 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
   /// order of summation, depends on the row count).
   Index inference_rows(Index width, Index batch_size) {
     Index widest = 1, activations = width, w = width, params = 0;
-    for (auto& l : layers_) {
+    for (const auto& l : layers_) {
       const Index out = l->output_size(w);
       widest = std::max(widest, w + out);
       activations += out;
       w = out;
-      for (const auto* p : l->parameters()) params += p->value.size();
     }
+    for (const auto* p : parameters()) params += p->value.size();
     const Index cache_rows = inference_cache_bytes / (widest * Index(sizeof(T)));
     const Index param_rows = params / std::max<Index>(activations, 1);
     return std::clamp(std::max(cache_rows, param_rows), Index(1), batch_size);
