@@ -371,4 +371,15 @@ TEST_CASE("LinearRegression: large fits (prefix start, SIMD Gram kernels) match 
   X(59000, 4) = std::numeric_limits<double>::infinity();
   LinearRegression<double> m;
   CHECK_THROWS_WITH(m.fit(X, y), Catch::Contains("X contains Inf at row 59000, column 4"));
+  // And one in y (which has no pass of its own), in the prefix or past it, by the residual sum.
+  X(59000, 4) = 0.0;
+  for (const bool intercept : {true, false})
+    for (const Index row : {Index(100), Index(59000)}) {
+      Vector<double> yb = y;
+      yb(row) = std::numeric_limits<double>::quiet_NaN();
+      LinearRegression<double> mb({.fit_intercept = intercept});
+      CHECK_THROWS_WITH(mb.fit(X, yb), Catch::Contains("y contains NaN at row " + std::to_string(row) + ","));
+      yb(row) = -std::numeric_limits<double>::infinity();
+      CHECK_THROWS_WITH(mb.fit(X, yb), Catch::Contains("y contains Inf at row " + std::to_string(row) + ","));
+    }
 }

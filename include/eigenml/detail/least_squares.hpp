@@ -234,8 +234,9 @@ void gram_residual_pass(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<c
   }
 }
 
-/// Solves the (ridge) least-squares problem above for X (n x d), y (n). A non-finite value of X
-/// (detected by the Gram pass: it makes a diagonal entry non-finite) throws, naming `where`.
+/// Solves the (ridge) least-squares problem above for X (n x d), y (n). A non-finite value of X or
+/// y throws, naming `where`; both are detected by the Gram pass (a non-finite x makes a diagonal
+/// entry of G non-finite, a non-finite y the sum of the residuals), which saves a pass over each.
 template <class T>
 LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X, const Eigen::Ref<const Vector<T>>& y,
                                             bool fit_intercept, T alpha, std::string_view where = "least squares") {
@@ -250,7 +251,6 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
   Vector<T> Xty = Vector<T>::Zero(d);  // X^T r0 (r0 = y - X w0 - b0), later Xc^T rc
   Vector<T> col_sum = Vector<T>::Zero(d);
   ColMatrix G = ColMatrix::Zero(d, d);  // X^T X (lower triangle), later Xc^T Xc
-  const T ybar = fit_intercept ? y.mean() : T(0);
 
   // --- starting point from a prefix of the rows ---------------------------------------------------
   // Iterative refinement needs a pass over X per step after the Cholesky solve. Instead, the
@@ -297,7 +297,14 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
   if (use_prefix) gram_residual_pass<T>(X, y, 0, prefix, chunk, false, w0, b0, G, col_sum, Xty, r_sum, rb);
   gram_residual_pass<T>(X, y, use_prefix ? prefix : 0, n, chunk, true, w0, b0, G, col_sum, Xty, r_sum, rb);
   if (!G.diagonal().allFinite()) check_finite(where, "X", X);  // throws unless the squares overflowed
-  if (fit_intercept) mu = col_sum.transpose() / nn;
+  // With X finite, a non-finite y_i makes the residual sum non-finite: y needs no pass of its own.
+  if (!std::isfinite(r_sum)) check_finite(where, "y", y);  // throws unless X w0 overflowed
+  T ybar = T(0);
+  if (fit_intercept) {
+    mu = col_sum.transpose() / nn;
+    ybar = (r_sum + col_sum.dot(w0) + nn * b0) / nn;  // sum(y) = sum(r0) + sum(X w0 + b0)
+    if (!std::isfinite(ybar)) ybar = y.mean();
+  }
 
   LeastSquaresSolution<T> out;
   out.coef = Vector<T>::Zero(d);
