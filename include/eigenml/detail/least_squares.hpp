@@ -302,8 +302,11 @@ LeastSquaresSolution<T> solve_least_squares(const Eigen::Ref<const Matrix<T>>& X
   T ybar = T(0);
   if (fit_intercept) {
     mu = col_sum.transpose() / nn;
-    ybar = (r_sum + col_sum.dot(w0) + nn * b0) / nn;  // sum(y) = sum(r0) + sum(X w0 + b0)
-    if (!std::isfinite(ybar)) ybar = y.mean();
+    // sum(y) = sum(r0) + sum(X w0 + b0), accurate unless the terms cancel (or overflowed): then
+    // the pass over y after all.
+    const T sum = r_sum + col_sum.dot(w0) + nn * b0;
+    const T size = col_sum.cwiseAbs().dot(w0.cwiseAbs()) + nn * std::abs(b0);  // of the terms summed
+    ybar = std::abs(sum) * T(1000) >= size ? sum / nn : y.mean();
   }
 
   LeastSquaresSolution<T> out;
