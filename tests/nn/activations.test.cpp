@@ -118,6 +118,37 @@ TEMPLATE_TEST_CASE("ReLU", "[nn][activations]", float, double) {
   check_common<T>(nn::ReLU<T>(), "ReLU");
 }
 
+TEMPLATE_TEST_CASE("ReLU backward passes dY where y > 0 and +0 elsewhere, bit for bit", "[nn][activations]", float,
+                   double) {
+  // backward runs on whole vector registers and a scalar tail: 3 x 37 values cover both, with
+  // every kind of y (negative, -0, +0, NaN, subnormal, large, +inf) against every kind of dY
+  // (NaN and +-inf pass through where y > 0 and give +0 elsewhere, as the definition says).
+  using T = TestType;
+  using lim = std::numeric_limits<T>;
+  const std::vector<T> ys = {T(-1), T(-0.0), T(0), lim::quiet_NaN(), lim::denorm_min(), T(2), lim::max(), lim::infinity(),
+                             -lim::infinity()};
+  const std::vector<T> dys = {T(1.5), T(-2), T(-0.0), lim::quiet_NaN(), lim::infinity(), -lim::infinity(), T(0)};
+  Matrix<T> X(3, 37), dY(3, 37);
+  for (Index i = 0; i < X.size(); ++i) {
+    X.data()[i] = ys[static_cast<std::size_t>(i) % ys.size()];
+    dY.data()[i] = dys[static_cast<std::size_t>(i) % dys.size()];
+  }
+  nn::ReLU<T> layer;
+  layer.forward(X);
+  const Matrix<T> dX = layer.backward(dY);
+  for (Index i = 0; i < X.size(); ++i) {
+    INFO("y = " << X.data()[i] << ", dy = " << dY.data()[i]);
+    const T got = dX.data()[i];
+    if (X.data()[i] > T(0) && std::isnan(dY.data()[i])) {
+      CHECK(std::isnan(got));
+    } else {
+      const T want = X.data()[i] > T(0) ? dY.data()[i] : T(0);
+      CHECK(got == want);
+      CHECK(std::signbit(got) == std::signbit(want));
+    }
+  }
+}
+
 TEMPLATE_TEST_CASE("LeakyReLU", "[nn][activations]", float, double) {
   using T = TestType;
   CHECK(nn::LeakyReLU<T>().slope() == T(0.01));

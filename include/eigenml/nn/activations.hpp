@@ -18,6 +18,30 @@
 #include "eigenml/detail/numerics.hpp"
 #include "eigenml/nn/layer.hpp"
 
+namespace eigenml::detail {
+
+/// `dy` where `y > 0`, else 0 (also where `y` is NaN): ReLU's backward as an Eigen functor with a
+/// packet version, a compare and a bitwise and. Eigen 3.4 does not vectorise `select`, and
+/// `(y > 0).select(dy, 0)` ran element by element at ~3x the time of the forward's `cwiseMax`.
+template <class T>
+struct relu_grad_op {
+  T operator()(const T& y, const T& dy) const { return y > T(0) ? dy : T(0); }
+  template <class Packet>
+  Packet packetOp(const Packet& y, const Packet& dy) const {
+    namespace ei = Eigen::internal;
+    return ei::pand(ei::pcmp_lt(ei::pzero(y), y), dy);  // all ones where 0 < y: dy's bits, else +0
+  }
+};
+
+}  // namespace eigenml::detail
+
+namespace Eigen::internal {
+template <class T>
+struct functor_traits<eigenml::detail::relu_grad_op<T>> {
+  enum { Cost = 2 * NumTraits<T>::AddCost, PacketAccess = packet_traits<T>::HasCmp };
+};
+}  // namespace Eigen::internal
+
 namespace eigenml::nn {
 
 /// y = max(x, 0). dL/dx = dL/dy where y > 0, else 0 (the subgradient 0 at x = 0, as PyTorch).
@@ -35,7 +59,7 @@ class ReLU : public LayerBase<ReLU<T>, T> {
   const Matrix<T>& backward(const Matrix<T>& dY) override {
     detail::check_activation_backward("ReLU::backward", has_forward_, dY, Y_.rows(), Y_.cols());
     // y > 0 exactly where x > 0, so the output is enough to recover the derivative.
-    dX_ = (Y_.array() > T(0)).select(dY, T(0));
+    dX_ = Y_.binaryExpr(dY, detail::relu_grad_op<T>());
     return dX_;
   }
 
