@@ -145,11 +145,13 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
     detail::check_cols("MaxPool2D::backward", "dY", dY, argmax_.cols());
     const Index N = dY.rows(), Q = dY.cols();
     dX_.resize(N, input_size());
-    dX_.setZero();
     for (Index n = 0; n < N; ++n) {
       const T* dy = dY.data() + n * Q;
       const std::int32_t* a = argmax_.data() + n * Q;
       T* dx = dX_.data() + n * dX_.cols();
+      // Zeroed sample by sample, so the additions find the row in cache (zeroing the whole batch
+      // first, 1.6 MB for W2's first pooling at batch 64, made this pass twice as slow).
+      std::fill(dx, dx + dX_.cols(), T(0));
       for (Index q = 0; q < Q; ++q) dx[a[q]] += dy[q];
     }
     return dX_;
