@@ -52,7 +52,9 @@ Matrix<T> naive_conv(const Matrix<T>& X, const Matrix<T>& Wt, const Matrix<T>& b
 
 // Non-square inputs, strides 1..3, padding 0..2, kernels 1..5, several channels. "Same" shapes
 // (stride 1, 2*padding = kernel - 1) take im2col's shifted-block path: 1x1, 3x3 pad 1, 5x5 pad 2,
-// and a 1-pixel-wide image whose side taps lie wholly in the padding.
+// and a 1-pixel-wide image whose side taps lie wholly in the padding. The 16x17 one has enough
+// output pixels (272) for its weight gradient (2 x 272 x 9 per sample) to take detail::Gemm's
+// dot-product path.
 const std::vector<nn::Conv2DOptions> configs = {
     {.in_channels = 3, .height = 7, .width = 5, .out_channels = 4, .kernel = 3, .stride = 2, .padding = 1},
     {.in_channels = 2, .height = 6, .width = 5, .out_channels = 3, .kernel = 3, .stride = 1, .padding = 0},
@@ -61,6 +63,7 @@ const std::vector<nn::Conv2DOptions> configs = {
     {.in_channels = 2, .height = 5, .width = 7, .out_channels = 3, .kernel = 2, .stride = 3, .padding = 2},
     {.in_channels = 2, .height = 6, .width = 7, .out_channels = 3, .kernel = 5, .stride = 1, .padding = 2},
     {.in_channels = 2, .height = 4, .width = 1, .out_channels = 2, .kernel = 3, .stride = 1, .padding = 1},
+    {.in_channels = 1, .height = 16, .width = 17, .out_channels = 2, .kernel = 3, .stride = 1, .padding = 1},
 };
 
 }  // namespace

@@ -107,8 +107,11 @@ TEMPLATE_TEST_CASE("detail::Gemm: vector, tiny and blocked products of strided b
   Rng rng(11);
   detail::Gemm<T> gemm;
   // A row or column result (GEMV, strided result or operand), a dot product, a tiny product
-  // (a plain loop), and blocked ones.
-  const std::vector<std::array<Index, 3>> shapes = {{1, 37, 23}, {29, 41, 1}, {1, 40, 1}, {2, 3, 4}, {33, 65, 17}};
+  // (a plain loop), blocked ones, and few outputs over a long depth (k >= 256, m n <= 8 (m + n)),
+  // which the orders with both operands contiguous along the depth compute as dot products: whole
+  // 2 x 4 blocks and the odd rows and columns past them, whole packets and a scalar depth tail.
+  const std::vector<std::array<Index, 3>> shapes = {{1, 37, 23}, {29, 41, 1}, {1, 40, 1}, {2, 3, 4},
+                                                    {33, 65, 17}, {8, 784, 9}, {3, 301, 5}, {5, 257, 7}};
   for (const auto& [m, k, n] : shapes) {
     check_strided_products<T, Eigen::ColMajor>(gemm, m, k, n, rng);
     check_strided_products<T, Eigen::RowMajor>(gemm, m, k, n, rng);
