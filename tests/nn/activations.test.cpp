@@ -118,34 +118,38 @@ TEMPLATE_TEST_CASE("ReLU", "[nn][activations]", float, double) {
   check_common<T>(nn::ReLU<T>(), "ReLU");
 }
 
-TEMPLATE_TEST_CASE("ReLU backward passes dY where y > 0 and +0 elsewhere, bit for bit", "[nn][activations]", float,
-                   double) {
-  // backward runs on whole vector registers and a scalar tail: 3 x 37 values cover both, with
-  // every kind of y (negative, -0, +0, NaN, subnormal, large, +inf) against every kind of dY
-  // (NaN and +-inf pass through where y > 0 and give +0 elsewhere, as the definition says).
+TEMPLATE_TEST_CASE("ReLU and LeakyReLU follow their definitions bit for bit on every kind of value",
+                   "[nn][activations]", float, double) {
+  // The layers run on whole vector registers and a scalar tail: 3 x 37 values cover both, with
+  // every kind of x (negative, -0, +0, NaN, subnormal, large, +-inf) against every kind of dY.
+  // ReLU's backward passes dY (NaN and +-inf too) where y > 0 and gives +0 elsewhere;
+  // LeakyReLU's forward and backward take x's sign, then v or slope * v.
   using T = TestType;
   using lim = std::numeric_limits<T>;
-  const std::vector<T> ys = {T(-1), T(-0.0), T(0), lim::quiet_NaN(), lim::denorm_min(), T(2), lim::max(), lim::infinity(),
+  const std::vector<T> xs = {T(-1), T(-0.0), T(0), lim::quiet_NaN(), lim::denorm_min(), T(2), lim::max(), lim::infinity(),
                              -lim::infinity()};
   const std::vector<T> dys = {T(1.5), T(-2), T(-0.0), lim::quiet_NaN(), lim::infinity(), -lim::infinity(), T(0)};
   Matrix<T> X(3, 37), dY(3, 37);
   for (Index i = 0; i < X.size(); ++i) {
-    X.data()[i] = ys[static_cast<std::size_t>(i) % ys.size()];
+    X.data()[i] = xs[static_cast<std::size_t>(i) % xs.size()];
     dY.data()[i] = dys[static_cast<std::size_t>(i) % dys.size()];
   }
-  nn::ReLU<T> layer;
-  layer.forward(X);
-  const Matrix<T> dX = layer.backward(dY);
+  auto same = [](T got, T want) {
+    return std::isnan(want) ? std::isnan(got) : got == want && std::signbit(got) == std::signbit(want);
+  };
+  nn::ReLU<T> relu;
+  const Matrix<T> Y = relu.forward(X);
+  const Matrix<T> dX = relu.backward(dY);
+  const T slope = T(0.25);
+  nn::LeakyReLU<T> leaky(slope);
+  const Matrix<T> Yl = leaky.forward(X);
+  const Matrix<T> dXl = leaky.backward(dY);
   for (Index i = 0; i < X.size(); ++i) {
-    INFO("y = " << X.data()[i] << ", dy = " << dY.data()[i]);
-    const T got = dX.data()[i];
-    if (X.data()[i] > T(0) && std::isnan(dY.data()[i])) {
-      CHECK(std::isnan(got));
-    } else {
-      const T want = X.data()[i] > T(0) ? dY.data()[i] : T(0);
-      CHECK(got == want);
-      CHECK(std::signbit(got) == std::signbit(want));
-    }
+    const T x = X.data()[i], dy = dY.data()[i], y = Y.data()[i];
+    INFO("x = " << x << ", y = " << y << ", dy = " << dy);
+    CHECK(same(dX.data()[i], y > T(0) ? dy : T(0)));
+    CHECK(same(Yl.data()[i], x > T(0) ? x : slope * x));
+    CHECK(same(dXl.data()[i], x > T(0) ? dy : slope * dy));
   }
 }
 

@@ -33,12 +33,29 @@ struct relu_grad_op {
   }
 };
 
+/// `v` where `x > 0`, else `slope * v`: LeakyReLU's forward (v = x) and backward (v = dy), with
+/// a packet version for the same reason as `relu_grad_op`.
+template <class T>
+struct leaky_op {
+  T slope;
+  T operator()(const T& x, const T& v) const { return x > T(0) ? v : slope * v; }
+  template <class Packet>
+  Packet packetOp(const Packet& x, const Packet& v) const {
+    namespace ei = Eigen::internal;
+    return ei::pselect(ei::pcmp_lt(ei::pzero(x), x), v, ei::pmul(ei::pset1<Packet>(slope), v));
+  }
+};
+
 }  // namespace eigenml::detail
 
 namespace Eigen::internal {
 template <class T>
 struct functor_traits<eigenml::detail::relu_grad_op<T>> {
   enum { Cost = 2 * NumTraits<T>::AddCost, PacketAccess = packet_traits<T>::HasCmp };
+};
+template <class T>
+struct functor_traits<eigenml::detail::leaky_op<T>> {
+  enum { Cost = 2 * NumTraits<T>::AddCost + NumTraits<T>::MulCost, PacketAccess = packet_traits<T>::HasCmp };
 };
 }  // namespace Eigen::internal
 
@@ -86,7 +103,7 @@ class LeakyReLU : public LayerBase<LeakyReLU<T>, T> {
   const Matrix<T>& forward(const Matrix<T>& X) override {
     // Keep the input: with a negative slope the output's sign does not tell which branch was taken.
     X_ = X;
-    Y_ = (X_.array() > T(0)).select(X_, slope_ * X_.array());
+    Y_ = X_.binaryExpr(X_, detail::leaky_op<T>{slope_});
     has_forward_ = true;
     return Y_;
   }
@@ -94,7 +111,7 @@ class LeakyReLU : public LayerBase<LeakyReLU<T>, T> {
   /// dY: N x D -> dX: N x D.
   const Matrix<T>& backward(const Matrix<T>& dY) override {
     detail::check_activation_backward("LeakyReLU::backward", has_forward_, dY, Y_.rows(), Y_.cols());
-    dX_ = (X_.array() > T(0)).select(dY, slope_ * dY.array());
+    dX_ = X_.binaryExpr(dY, detail::leaky_op<T>{slope_});
     return dX_;
   }
 
