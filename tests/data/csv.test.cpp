@@ -3,6 +3,7 @@
 #include <eigenml/io/csv.hpp>
 #include <eigenml/random.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -22,11 +23,14 @@ io::CsvData<T> parse(const std::string& text, const io::CsvOptions& options = {}
   return read_csv<T>(in, options, "test.csv");
 }
 
-/// A fresh file path in the system temp folder, removed at scope exit.
+/// A fresh file path in the system temp folder, removed at scope exit. The name is unique to this
+/// run: ctest runs the float and double instances of a test case as parallel processes.
 struct TempFile {
   std::filesystem::path path;
   explicit TempFile(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("eigenml_csv_test_" + name)) {}
+      : path(std::filesystem::temp_directory_path() /
+             ("eigenml_csv_test_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
+              "_" + name)) {}
   ~TempFile() {
     std::error_code ec;
     std::filesystem::remove(path, ec);

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -73,7 +74,13 @@ nn::Sequential<T> every_layer_net() {
   return net;
 }
 
-std::filesystem::path temp_file(const std::string& name) { return std::filesystem::temp_directory_path() / name; }
+/// A file in the temporary directory whose name is unique to this run: ctest runs test cases as
+/// parallel processes (the float and double instances of a template test case among them), which
+/// with a fixed name truncated each other's model files.
+std::filesystem::path temp_file(const std::string& name) {
+  const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+  return std::filesystem::temp_directory_path() / (std::to_string(stamp) + "_" + name);
+}
 
 /// A Sequential file whose architecture and tensors are given as they should appear in the file.
 template <class T = float>
