@@ -113,8 +113,9 @@ inline ShiftedSpan shifted_span(const WindowGeometry& g, const Tap& t) {
 /// afterwards. The copy and the zeros go through `std::copy` / `std::fill` (the C library's
 /// memmove / memset): Eigen's assignment to a `Map` steps to an aligned address in scalar code
 /// first, and took 1.4x the time on W2's 8 -> 16 convolution (72 rows of 196 values per sample;
-/// for col2im's additions below Eigen's `+=` stayed faster than a plain packet loop). Otherwise rows are copied one output row at a time (a copy of `W_out` values each,
-/// which for small images costs more in calls than in data).
+/// for col2im's additions below Eigen's `+=` stayed faster than a plain packet loop). Otherwise
+/// rows are copied one output row at a time (a copy of `W_out` values each, which for small images
+/// costs more in calls than in data).
 template <class T>
 void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& g, Matrix<T>& cols) {
   const Index P = g.out_pixels(), s = g.stride, p = g.padding, W = g.width, Wo = g.out_width;
