@@ -3,13 +3,14 @@
 #include <eigenml/io/csv.hpp>
 #include <eigenml/random.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
+
+#include "support/temp_path.hpp"
 
 using namespace eigenml;
 using eigenml::io::CsvError;
@@ -23,14 +24,10 @@ io::CsvData<T> parse(const std::string& text, const io::CsvOptions& options = {}
   return read_csv<T>(in, options, "test.csv");
 }
 
-/// A fresh file path in the system temp folder, removed at scope exit. The name is unique to this
-/// run: ctest runs the float and double instances of a test case as parallel processes.
+/// A fresh file path in the system temp folder (unique to this run), removed at scope exit.
 struct TempFile {
   std::filesystem::path path;
-  explicit TempFile(const std::string& name)
-      : path(std::filesystem::temp_directory_path() /
-             ("eigenml_csv_test_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
-              "_" + name)) {}
+  explicit TempFile(const std::string& name) : path(test::unique_temp_path("eigenml_csv_test_" + name)) {}
   ~TempFile() {
     std::error_code ec;
     std::filesystem::remove(path, ec);

@@ -4,7 +4,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include "eigenml/io.hpp"
 #include "eigenml/io/model_io.hpp"
 #include "eigenml/random.hpp"
+#include "support/temp_path.hpp"
 
 using eigenml::Labels;
 using eigenml::LinearRegression;
@@ -74,13 +74,7 @@ nn::Sequential<T> every_layer_net() {
   return net;
 }
 
-/// A file in the temporary directory whose name is unique to this run: ctest runs test cases as
-/// parallel processes (the float and double instances of a template test case among them), which
-/// with a fixed name truncated each other's model files.
-std::filesystem::path temp_file(const std::string& name) {
-  const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-  return std::filesystem::temp_directory_path() / (std::to_string(stamp) + "_" + name);
-}
+std::filesystem::path temp_file(const std::string& name) { return eigenml::test::unique_temp_path(name); }
 
 /// A Sequential file whose architecture and tensors are given as they should appear in the file.
 template <class T = float>
