@@ -64,6 +64,7 @@ const std::vector<nn::Conv2DOptions> configs = {
     {.in_channels = 2, .height = 6, .width = 7, .out_channels = 3, .kernel = 5, .stride = 1, .padding = 2},
     {.in_channels = 2, .height = 4, .width = 1, .out_channels = 2, .kernel = 3, .stride = 1, .padding = 1},
     {.in_channels = 1, .height = 16, .width = 17, .out_channels = 2, .kernel = 3, .stride = 1, .padding = 1},
+    {.in_channels = 2, .height = 1, .width = 3, .out_channels = 2, .kernel = 3, .stride = 1, .padding = 1},
 };
 
 }  // namespace

@@ -98,10 +98,13 @@ inline bool is_same_convolution(const WindowGeometry& g) { return g.stride == 1 
 struct ShiftedSpan {
   Index shift, begin, end;
 };
+/// Both ends are clamped to P: a tap whose every output row lies in the padding (oh_lo = oh_hi =
+/// H_out, e.g. an image 1 pixel high) would otherwise begin past the row's end (found by the
+/// model-file fuzz test).
 inline ShiftedSpan shifted_span(const WindowGeometry& g, const Tap& t) {
-  const Index W = g.width, p = g.padding;
-  const Index begin = t.oh_lo * W + std::max<Index>(0, p - t.j);
-  return {(t.i - p) * W + (t.j - p), begin, std::max(begin, t.oh_hi * W - std::max<Index>(0, t.j - p))};
+  const Index W = g.width, p = g.padding, P = g.out_pixels();
+  const Index begin = std::min(P, t.oh_lo * W + std::max<Index>(0, p - t.j));
+  return {(t.i - p) * W + (t.j - p), begin, std::min(P, std::max(begin, t.oh_hi * W - std::max<Index>(0, t.j - p)))};
 }
 
 /// cols = im2col of the samples `first .. first+count-1` of `X` (`N x g.in_size()`): writes columns
