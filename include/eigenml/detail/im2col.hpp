@@ -113,11 +113,12 @@ inline ShiftedSpan shifted_span(const WindowGeometry& g, const Tap& t) {
 ///
 /// In a "same" convolution each tap's row of `cols` is one contiguous copy of the plane, shifted
 /// (`shifted_span`), and only the few columns that fall in the left/right padding are zeroed
-/// afterwards. Otherwise rows are copied one output row at a time (a copy of `W_out` values each,
+/// afterwards. The copy and the zeros go through `std::copy` / `std::fill` (memmove / memset):
+/// Eigen's assignment to a `Map` first steps to an aligned address in scalar code, 1.4x the time
+/// on W2's 8 -> 16 convolution (72 rows of 196 values per sample). Otherwise rows are copied one output row at a time (a copy of `W_out` values each,
 /// which for small images costs more in calls than in data).
 template <class T>
 void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& g, Matrix<T>& cols) {
-  using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
   const Index P = g.out_pixels(), s = g.stride, p = g.padding, W = g.width, Wo = g.out_width;
   const bool same = is_same_convolution(g);
   for_each_tap(g, count, [&](const Tap& t) {
@@ -125,9 +126,9 @@ void im2col(const Matrix<T>& X, Index first, Index count, const WindowGeometry& 
     T* dst = cols.data() + t.row * cols.cols() + t.m * P;
     if (same) {
       const auto [shift, begin, end] = shifted_span(g, t);
-      Eigen::Map<Arr>(dst, begin).setZero();
-      Eigen::Map<Arr>(dst + begin, end - begin) = Eigen::Map<const Arr>(plane + begin + shift, end - begin);
-      Eigen::Map<Arr>(dst + end, P - end).setZero();
+      std::fill(dst, dst + begin, T(0));
+      if (end > begin) std::copy(plane + begin + shift, plane + end + shift, dst + begin);
+      std::fill(dst + end, dst + P, T(0));
       zero_columns(dst, Wo, t.oh_lo, t.oh_hi, t.ow_lo, t.ow_hi);
       return;
     }
