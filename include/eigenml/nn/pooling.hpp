@@ -219,43 +219,65 @@ class MaxPool2D : public LayerBase<MaxPool2D<T>, T> {
   /// Outputs lo .. hi-1 of one row, every window inside the image and free of NaN: output ow's
   /// window starts at `win0 + ow*s` (its offset in the sample's row: `first + ow*s`); the winner
   /// starts at the first position and takes strictly larger values (the rule without NaN).
-  /// With K and S known at compile time the outputs go `kLanes` at a time through a loop of fixed
-  /// length, which GCC turns into whole vector operations: a row of 14 or 7 outputs (28x28 and
-  /// 14x14 images pooled 2x2) otherwise ran mostly in the scalar remainder of the vector loop.
-  /// Such a block may read past the row's last window and write past `hi` (up to kLanes - 1
-  /// outputs); it is used only while both stay inside X's and Y's storage (`x_end`, `y_end`), and
-  /// the caller computes the outputs past `hi` afterwards (they belong to this row's padded
-  /// windows or to rows not yet computed).
+  ///
+  /// K = S = 2 (the only compile-time instance) has its own kernel: the winner of each window row
+  /// (a, b), then the lower row's winner only if strictly larger than the upper's. That is the
+  /// same element as the scan in row-major order, ties included. Its outputs go `L` at a time
+  /// (8 for rows of at most 8 outputs, else 16) through a loop of fixed length, which GCC turns
+  /// into whole vector operations (even/odd lanes split by permutes); W2's two poolings ran
+  /// 1.7x and 2x faster than with the generic scan at 16 lanes. Such a block may read past the
+  /// row's last window and write past `hi` (up to L - 1 outputs); it is used only while both stay
+  /// inside X's and Y's storage (`x_end`, `y_end`), and the caller computes the outputs past `hi`
+  /// afterwards (they belong to this row's padded windows or to rows not yet computed).
   template <int K, int S>
   static void interior_row(const T* win0, std::int32_t first, Index W, Index s, Index k, Index lo, Index hi, T* yr,
                            std::int32_t* ar, const T* x_end, const T* y_end) {
-    auto one = [&](Index ow, T& out, std::int32_t& out_at) {
-      const T* win = win0 + ow * (S > 0 ? S : s);
+    Index ow = lo;
+    if constexpr (K > 0 && S > 0) {
+      static_assert(K == 2 && S == 2, "the fixed-size kernel is written for 2 x 2 windows with stride 2");
+      const std::int32_t w = static_cast<std::int32_t>(W);
+      // The index selects as bit masks: GCC 12 vectorises `take ? a : b` on the float but reports
+      // "control flow in loop" for the same select on the int.
+      auto pick = [](std::int32_t take, std::int32_t a, std::int32_t b) { return (take & a) | (~take & b); };
+      auto two_by_two = [&](Index o) {
+        const T* top = win0 + 2 * o;
+        const T* bottom = top + W;
+        const std::int32_t right_top = -static_cast<std::int32_t>(top[1] > top[0]);
+        const std::int32_t right_bottom = -static_cast<std::int32_t>(bottom[1] > bottom[0]);
+        const T upper = top[1] > top[0] ? top[1] : top[0];
+        const T lower = bottom[1] > bottom[0] ? bottom[1] : bottom[0];
+        const std::int32_t take_lower = -static_cast<std::int32_t>(lower > upper);
+        yr[o] = lower > upper ? lower : upper;
+        ar[o] = first + 2 * static_cast<std::int32_t>(o) +
+                pick(take_lower, w + (right_bottom & 1), right_top & 1);
+      };
+      auto blocks = [&](auto lanes) {
+        constexpr Index L = decltype(lanes)::value;
+        // The last value a block starting at ow reads, and the end of what it writes.
+        for (; ow < hi && win0 + 2 * (ow + L - 1) + 1 + W < x_end && yr + ow + L <= y_end; ow += L)
+          for (Index l = 0; l < L; ++l) two_by_two(ow + l);
+      };
+      if (hi - lo <= 8)
+        blocks(std::integral_constant<Index, 8>{});
+      else
+        blocks(std::integral_constant<Index, 16>{});
+      for (; ow < hi; ++ow) two_by_two(ow);
+      return;
+    }
+    for (; ow < hi; ++ow) {
+      const T* win = win0 + ow * s;
       T best = win[0];
-      std::int32_t best_at = 0;  // 32-bit: as many lanes as the float values
-      for (Index i = 0; i < (K > 0 ? K : k); ++i)
-        for (Index j = 0; j < (K > 0 ? K : k); ++j) {
+      std::int32_t best_at = 0;  // branch-free: random data mispredicts a branch half the time
+      for (Index i = 0; i < k; ++i)
+        for (Index j = 0; j < k; ++j) {
           const T v = win[i * W + j];
-          // The index select as a bit mask: GCC 12 vectorises `take ? a : b` on the float but
-          // reports "control flow in loop" for the same select on the int.
           const std::int32_t take = -static_cast<std::int32_t>(v > best);
           best = v > best ? v : best;
           best_at = (take & static_cast<std::int32_t>(i * W + j)) | (~take & best_at);
         }
-      out = best;
-      out_at = first + static_cast<std::int32_t>(ow * (S > 0 ? S : s)) + best_at;
-    };
-    Index ow = lo;
-    if constexpr (K > 0 && S > 0) {
-      constexpr Index kLanes = 16;
-      // The last value a block starting at ow reads, and the end of what it writes.
-      auto fits = [&](Index o) {
-        return win0 + (o + kLanes - 1) * S + (K - 1) * (W + 1) < x_end && yr + o + kLanes <= y_end;
-      };
-      for (; ow < hi && fits(ow); ow += kLanes)
-        for (Index l = 0; l < kLanes; ++l) one(ow + l, yr[ow + l], ar[ow + l]);
+      yr[ow] = best;
+      ar[ow] = first + static_cast<std::int32_t>(ow * s) + best_at;
     }
-    for (; ow < hi; ++ow) one(ow, yr[ow], ar[ow]);
   }
 
   /// One output (oh, ow) of channel `plane` by PyTorch's rule, for any window (padding, NaN).
