@@ -110,8 +110,14 @@ TEMPLATE_TEST_CASE("detail::Gemm: vector, tiny and blocked products of strided b
   // (a plain loop), blocked ones, and few outputs over a long depth (k >= 256, m n <= 8 (m + n)),
   // which the orders with both operands contiguous along the depth compute as dot products: whole
   // 2 x 4 blocks and the odd rows and columns past them, whole packets and a scalar depth tail.
+  // With AVX-512, products whose column-major form has A contiguous along m (m >= 4 packets) take
+  // the broadcast path: 127 rows are whole 3-packet strips, a single packet, a half, a quarter
+  // and scalar rows (float; double: strips, a half, a quarter, a scalar row), 15 columns are an
+  // 8-column block, a 4-column block and single columns (the test build without -march=native
+  // checks them through Eigen; `nn (AVX-512)` below runs this file with the path compiled in).
   const std::vector<std::array<Index, 3>> shapes = {{1, 37, 23}, {29, 41, 1}, {1, 40, 1}, {2, 3, 4},
-                                                    {33, 65, 17}, {8, 784, 9}, {3, 301, 5}, {5, 257, 7}};
+                                                    {33, 65, 17}, {8, 784, 9}, {3, 301, 5}, {5, 257, 7},
+                                                    {127, 19, 15}, {64, 72, 16}, {15, 72, 127}};
   for (const auto& [m, k, n] : shapes) {
     check_strided_products<T, Eigen::ColMajor>(gemm, m, k, n, rng);
     check_strided_products<T, Eigen::RowMajor>(gemm, m, k, n, rng);
