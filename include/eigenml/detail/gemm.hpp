@@ -23,7 +23,10 @@
 /// batch of one would compute it, bit for bit. Products large enough to split over threads
 /// (`Eigen::nbThreads() > 1`, only in OpenMP builds, `min_work_per_thread` multiply-adds per
 /// thread; unless the Gemm was made with `threaded = false`) take Eigen's ordinary expression,
-/// whose parallel GEMM shares buffers between threads.
+/// whose parallel GEMM shares buffers between threads. Two shapes take kernels of our own, built
+/// from Eigen's packet primitives and chosen only where they measured faster than Eigen's GEMM:
+/// few outputs over a long depth as dot products (`dot_products`), and, with AVX-512, products
+/// whose A runs contiguous along the result's columns as broadcasts (`broadcast_products`).
 /// This uses Eigen 3.3/3.4's internal product interface (namespace `Eigen::internal`).
 
 #include <Eigen/Core>
