@@ -85,13 +85,14 @@ TEST_CASE("LogisticRegression: objective gradients match finite differences", "[
 
 // The binary objective and gradient are one vectorised pass over the rows, P rows at a time (P:
 // the SIMD width, several packets per group) with scalar code for the rows left over and a
-// shifted load for the last d mod P columns: check every such split, and logits large enough
-// for exp(-|z|) to underflow, against a per-sample evaluation in long double.
+// shifted load for the last d mod P columns, r^T X in chunks of up to 4 packets of columns: check
+// every such split, rows that are not contiguous (X the left columns of a wider matrix), and
+// logits large enough for exp(-|z|) to underflow, against a per-sample evaluation in long double.
 TEMPLATE_TEST_CASE("LogisticRegression: binary objective and gradient over many shapes", "[linear_model]", float,
                    double) {
   using T = TestType;
   const double tol = tol_for<T>(1e-12, 2e-5);
-  for (Index d : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 20, 33})
+  for (Index d : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 20, 33, 70})
     for (Index n : {1, 3, 8, 17, 63, 64, 65, 131, 300})
       for (double scale : {0.5, 400.0}) {
         const Matrix<T> X = make_x<T>(n, d);
@@ -105,7 +106,10 @@ TEMPLATE_TEST_CASE("LogisticRegression: binary objective and gradient over many 
         LogisticRegression<T> m({.C = 2.0});
         m.set_params(W, b);
         Matrix<T> gW, gb;
-        const T F = m.objective_and_gradient(X, y, gW, gb);
+        // odd n: X as a view into a wider matrix, whose other columns would spoil any sum they entered
+        Matrix<T> X_wide = Matrix<T>::Constant(n, d + 3, T(1e30));
+        X_wide.leftCols(d) = X;
+        const T F = n % 2 ? m.objective_and_gradient(X_wide.leftCols(d), y, gW, gb) : m.objective_and_gradient(X, y, gW, gb);
 
         long double loss = 0, gb_ref = 0;
         std::vector<long double> gw_ref(static_cast<std::size_t>(d), 0.0L);

@@ -20,7 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
+#include <type_traits>
 
 #include "eigenml/core.hpp"
 
@@ -53,11 +53,11 @@ EIGEN_STRONG_INLINE void binary_terms(const Packet& z, const Packet& y, Packet& 
   // rounding error of u, so this corrects log(u) to a few ulps, also for e below eps (u = 1: the
   // result is e).
   rest = ei::psub(ei::psub(ei::pmax(z, zero), ei::pmul(y, z)), ei::pmul(ei::psub(ei::psub(u, one), e), q));
-  // sigmoid(z) = q (t + (1 - t) e) with the step t = 1 for z > 0, 0 for z <= 0, computed as
-  // min(max(z / min_normal, 0), 1): it lies strictly between only for subnormal z, where e = 1
-  // and both branches agree.
-  const Packet t = ei::pmin(ei::pmax(ei::pmul(z, ei::pset1<Packet>(T(1) / std::numeric_limits<T>::min())), zero), one);
-  p = ei::pmul(q, ei::padd(t, ei::pmul(ei::psub(one, t), e)));
+  // sigmoid(z) = q for z >= 0, e q for z < 0 (both 1/2 where e rounds to 1, at z near 0)
+  if constexpr (std::is_same_v<Packet, T>)
+    p = z < T(0) ? e * q : q;
+  else
+    p = ei::pselect(ei::pcmp_lt(z, zero), ei::pmul(e, q), q);
 }
 
 /// a[0] + ... + a[N-1], pairwise (a short dependency chain). Written as a compile-time recursion
@@ -71,6 +71,64 @@ EIGEN_STRONG_INLINE Packet sum_packets(const Packet* a) {
     return Eigen::internal::padd(sum_packets<N / 2>(a), sum_packets<N - N / 2>(a + N / 2));
 }
 
+/// Lane k of the result: the sum of the lanes of a.packet[k] (P packets of P lanes), a horizontal
+/// sum of P packets at once. Generic: transpose, then add the packets. For AVX-512 doubles (and
+/// AVX's 4 doubles) pairwise shuffles instead: each level adds neighbouring lanes of two packets
+/// and interleaves them, 14 shuffles and 7 additions for 8 packets where the transpose took ~40
+/// shuffles (the binary pass's dot products spent more time in it than in their FMAs).
+template <class Packet>
+EIGEN_STRONG_INLINE Packet lane_sums(Eigen::internal::PacketBlock<Packet, Eigen::internal::unpacket_traits<Packet>::size>& a) {
+  namespace ei = Eigen::internal;
+  constexpr int P = ei::unpacket_traits<Packet>::size;
+  if constexpr (P > 1) ei::ptranspose(a);  // lane k of packet j: row k's partial sum j
+  return sum_packets<P>(a.packet);
+}
+#if defined(EIGEN_VECTORIZE_AVX512)
+EIGEN_STRONG_INLINE Eigen::internal::Packet8d lane_sums(Eigen::internal::PacketBlock<Eigen::internal::Packet8d, 8>& a) {
+  using Eigen::internal::Packet8d;
+  // lanes 2l, 2l+1 of the result: x's and y's sums of their lanes 2l and 2l+1
+  const auto pairs = [](Packet8d x, Packet8d y) { return _mm512_add_pd(_mm512_unpacklo_pd(x, y), _mm512_unpackhi_pd(x, y)); };
+  // 128-bit lanes [x0 + x1, x2 + x3, y0 + y1, y2 + y3]
+  const auto quads = [](Packet8d x, Packet8d y) {
+    return _mm512_add_pd(_mm512_shuffle_f64x2(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f64x2(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+  };
+  const Packet8d p01 = pairs(a.packet[0], a.packet[1]), p23 = pairs(a.packet[2], a.packet[3]);
+  const Packet8d p45 = pairs(a.packet[4], a.packet[5]), p67 = pairs(a.packet[6], a.packet[7]);
+  return quads(quads(p01, p23), quads(p45, p67));
+}
+#endif
+#if defined(EIGEN_VECTORIZE_AVX)
+EIGEN_STRONG_INLINE Eigen::internal::Packet4d lane_sums(Eigen::internal::PacketBlock<Eigen::internal::Packet4d, 4>& a) {
+  // [a0_01, a1_01, a0_23, a1_23] and the same for a2, a3; then the halves added across
+  const __m256d h01 = _mm256_hadd_pd(a.packet[0], a.packet[1]), h23 = _mm256_hadd_pd(a.packet[2], a.packet[3]);
+  return _mm256_add_pd(_mm256_permute2f128_pd(h01, h23, 0x20), _mm256_permute2f128_pd(h01, h23, 0x31));
+}
+#endif
+
+/// g[off[c] ..] += r^T X for NC packets of columns at offsets off[c] of the rows of x (n rows,
+/// n a multiple of R), accumulated in dst[c] (P values each). The sums are held in registers,
+/// R rows at a time in R independent chains per packet (an FMA's latency is 4 cycles, so a
+/// single chain per packet would leave the FMA units idle three quarters of the time).
+template <int NC, int R, class Packet, class T>
+EIGEN_STRONG_INLINE void add_rtx(const T* x, Index stride, const T* r, Index n, const Index* off, T* const* dst) {
+  namespace ei = Eigen::internal;
+  Packet a[R][NC];
+  for (int c = 0; c < NC; ++c) {
+    a[0][c] = ei::ploadu<Packet>(dst[c]);
+    for (int q = 1; q < R; ++q) a[q][c] = ei::pset1<Packet>(T(0));
+  }
+  for (Index k = 0; k < n; k += R)
+    for (int q = 0; q < R; ++q) {
+      const Packet rk = ei::pset1<Packet>(r[k + q]);
+      const T* xk = x + (k + q) * stride;
+      for (int c = 0; c < NC; ++c) a[q][c] = ei::pmadd(rk, ei::ploadu<Packet>(xk + off[c]), a[q][c]);
+    }
+  for (int c = 0; c < NC; ++c) {
+    for (int q = 1; q < R; ++q) a[0][c] = ei::padd(a[0][c], a[q][c]);
+    ei::pstoreu(dst[c], a[0][c]);
+  }
+}
+
 /// Sums over the rows [i, c) of a row-major block X (c x d, finite), taken G P rows at a time (P
 /// the size of Packet, P <= d) while at least G P remain: z = X w + b, loss and p (binary_terms),
 /// r = (p - y) / m; adds sum loss, sum r and r^T X (into g, d values) and writes p. Returns the
@@ -78,16 +136,16 @@ EIGEN_STRONG_INLINE Packet sum_packets(const Packet* a) {
 /// (see LossValue): the logs of a group's u in [1, 2] are taken as the log of their product.
 ///
 /// One read of each row does everything: the logits of P rows (one packet accumulator per row,
-/// transposed so additions give P dot products at once; the last d mod P columns read as the
-/// packet that ends at column d, against weights zeroed on the columns already covered), their
-/// terms, and r^T X from the same rows while they are in L1. X is read from memory (or L3) once.
-/// G packets of rows are done together, phase by phase (dots, terms, r^T X), because each phase
-/// is a long dependency chain and the out-of-order core overlaps G independent ones (and a
-/// reported value takes one log per group): 100k x 20 doubles in cache, AVX-512, G = 1: 1.24 ms,
-/// G = 8: 0.71 ms. (Eigen's row-major GEMV alone, which reduces each row separately and does the
-/// column tail in scalar code, takes 0.45 ms.) The r^T X sums are interleaved pairs held in
-/// registers: an accumulator indexed at run time (k % 2) was kept on the stack, a store-to-load
-/// chain that cost ~15% of the pass.
+/// summed across lanes by lane_sums so P dot products come out as one packet; the last d mod P
+/// columns read as the packet that ends at column d, against weights zeroed on the columns
+/// already covered), their terms, and r^T X from the same rows while they are in L1 (add_rtx).
+/// X is read from memory (or L3) once, the next group prefetched during this one. G packets of
+/// rows are done together, phase by phase (dots, terms, r^T X), because each phase is a long
+/// dependency chain and the out-of-order core overlaps G independent ones (and a reported value
+/// takes one log per group): 100k x 20 doubles in cache, AVX-512, G = 1: 1.24 ms, G = 8: 0.71
+/// ms. (Eigen's row-major GEMV alone, which reduces each row separately and does the column tail
+/// in scalar code, takes 0.45 ms.) Since: 100k x 20 from memory 0.60 -> 0.46 ms per pass (best of
+/// 7; 2000 x 20 in cache 4.4 -> 4.1 ns a row) with the prefetch, lane_sums' shuffles and add_rtx.
 template <class Packet, int G, bool exact, class T>
 Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w, T b, T inv_m, Index i, T* p_out,
                   T* g, T& sum_loss, T& sum_r) {
@@ -98,14 +156,24 @@ Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w
   T wt[P];
   for (Index k = 0; k < P; ++k) wt[k] = tail + k >= full ? w[tail + k] : T(0);
   const Packet w_tail = ei::ploadu<Packet>(wt), zero = ei::pset1<Packet>(T(0));
-  Packet loss_acc = zero, r_acc = zero, g_tail0 = zero, g_tail1 = zero;
-  T yb[G * P], rb[G * P], zb[G * P];
+  Packet loss_acc = zero, r_acc = zero;
+  T yb[G * P], rb[G * P], zb[G * P], g_tail[P] = {};
+  // r^T X's packets of columns: the full ones, then the tail packet (if d mod P > 0)
+  const Index n_packets = full / P + (full < d);
+  constexpr int R = G * P >= 4 ? 4 : G * P;
+  // Each packet of rows prefetches the same rows of the next group (when a group is small
+  // enough for L1 to hold two): the hardware prefetcher alone left the pass over 100k x 20
+  // doubles ~25% slower than over rows in cache.
+  const bool prefetch = G > 1 && G * P * stride * Index(sizeof(T)) <= 16384;
+  constexpr Index line = 64 / Index(sizeof(T));
   for (; i + G * P <= c; i += G * P) {
     const T* x = X.data() + i * stride;
     for (Index k = 0; k < G * P; ++k) yb[k] = static_cast<T>(y[i + k]);
     for (int q = 0; q < G; ++q) {
       // z = X w + b for rows q P .. q P + P - 1 of the group
       const T* xq = x + q * P * stride;
+      if (prefetch && i + 2 * G * P <= c)
+        for (Index l = 0; l < P * stride; l += line) __builtin_prefetch(xq + G * P * stride + l);
       ei::PacketBlock<Packet, P> acc;
       for (Index k = 0; k < P; ++k) acc.packet[k] = zero;
       for (Index j = 0; j < full; j += P) {
@@ -116,8 +184,7 @@ Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w
       if (full < d)
         for (Index k = 0; k < P; ++k)
           acc.packet[k] = ei::pmadd(ei::ploadu<Packet>(xq + k * stride + tail), w_tail, acc.packet[k]);
-      ei::ptranspose(acc);  // lane k of packet j: row k's partial sum j
-      ei::pstoreu(zb + q * P, ei::padd(sum_packets<P>(acc.packet), ei::pset1<Packet>(b)));
+      ei::pstoreu(zb + q * P, ei::padd(lane_sums(acc), ei::pset1<Packet>(b)));
     }
     Packet u_prod = ei::pset1<Packet>(T(1));  // at most 2^G
     for (int q = 0; q < G; ++q) {
@@ -134,28 +201,28 @@ Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w
       ei::pstoreu(rb + q * P, r);
     }
     if constexpr (!exact) loss_acc = ei::padd(loss_acc, ei::plog(u_prod));
-    // g += r^T X over the group's rows, in two interleaved sums (half the dependency chain). The
-    // tail packet also accumulates columns the full packets cover; only its last d - full lanes
+    // g += r^T X over the group's rows, up to 4 packets of columns at a time. The tail packet
+    // also accumulates columns the full packets cover (into g_tail); only its last d - full lanes
     // are kept at the end.
-    for (Index j = 0; j < full; j += P) {
-      Packet a0 = ei::ploadu<Packet>(g + j), a1 = zero;
-      for (Index k = 0; k < G * P; k += 2) {
-        a0 = ei::pmadd(ei::pset1<Packet>(rb[k]), ei::ploadu<Packet>(x + k * stride + j), a0);
-        if (k + 1 < G * P) a1 = ei::pmadd(ei::pset1<Packet>(rb[k + 1]), ei::ploadu<Packet>(x + (k + 1) * stride + j), a1);
+    for (Index c0 = 0; c0 < n_packets; c0 += 4) {
+      const Index nc = std::min<Index>(4, n_packets - c0);
+      Index off[4];
+      T* dst[4];
+      for (Index c = 0; c < nc; ++c) {
+        const Index j = (c0 + c) * P;
+        off[c] = j < full ? j : tail;
+        dst[c] = j < full ? g + j : g_tail;
       }
-      ei::pstoreu(g + j, ei::padd(a0, a1));
+      switch (nc) {
+        case 1: add_rtx<1, R, Packet>(x, stride, rb, G * P, off, dst); break;
+        case 2: add_rtx<2, R, Packet>(x, stride, rb, G * P, off, dst); break;
+        case 3: add_rtx<3, R, Packet>(x, stride, rb, G * P, off, dst); break;
+        default: add_rtx<4, R, Packet>(x, stride, rb, G * P, off, dst); break;
+      }
     }
-    if (full < d)
-      for (Index k = 0; k < G * P; k += 2) {
-        g_tail0 = ei::pmadd(ei::pset1<Packet>(rb[k]), ei::ploadu<Packet>(x + k * stride + tail), g_tail0);
-        if (k + 1 < G * P)
-          g_tail1 = ei::pmadd(ei::pset1<Packet>(rb[k + 1]), ei::ploadu<Packet>(x + (k + 1) * stride + tail), g_tail1);
-      }
   }
-  T gt[P];
-  ei::pstoreu(gt, ei::padd(g_tail0, g_tail1));
   for (Index k = 0; k < P; ++k)
-    if (tail + k >= full) g[tail + k] += gt[k];
+    if (tail + k >= full) g[tail + k] += g_tail[k];
   sum_loss += ei::predux(loss_acc);
   sum_r += ei::predux(r_acc);
   return i;
