@@ -181,22 +181,34 @@ EIGEN_STRONG_INLINE void add_rtx(const T* x, Index stride, const T* r, Index n, 
 /// takes one log per group): 100k x 20 doubles in cache, AVX-512, G = 1: 1.24 ms, G = 8: 0.71
 /// ms. (Eigen's row-major GEMV alone, which reduces each row separately and does the column tail
 /// in scalar code, takes 0.45 ms.) Since: 100k x 20 from memory 0.60 -> 0.46 ms per pass (best of
-/// 7; 2000 x 20 in cache 4.4 -> 4.1 ns a row) with the prefetch, lane_sums' shuffles and add_rtx.
-template <class Packet, int G, bool exact, class T>
+/// 7; 2000 x 20 in cache 4.4 -> 4.1 ns a row) with the prefetch, lane_sums' shuffles and add_rtx;
+/// ~4% with exp_nonpositive, ~5% with NC. NC > 0: the number of packets of columns,
+/// ceil(d / P), fixed at compile time (their loops unrolled, their offsets constant); NC = 0:
+/// any d.
+template <class Packet, int G, bool exact, int NC, class T>
 Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w, T b, T inv_m, Index i, T* p_out,
                   T* g, T& sum_loss, T& sum_r) {
   namespace ei = Eigen::internal;
   constexpr Index P = ei::unpacket_traits<Packet>::size;
   const Index c = X.rows(), d = X.cols(), stride = X.outerStride();
-  const Index full = d / P * P, tail = d - P;
-  T wt[P];
-  for (Index k = 0; k < P; ++k) wt[k] = tail + k >= full ? w[tail + k] : T(0);
-  const Packet w_tail = ei::ploadu<Packet>(wt), zero = ei::pset1<Packet>(T(0));
+  // The columns in nc packets: packet k < nc - 1 at k P, the last at d - P (it ends at column d
+  // and may overlap the one before, whose columns it then weighs by zero).
+  const Index nc = NC > 0 ? NC : (d + P - 1) / P, covered = (nc - 1) * P, last = d - P;
+  T wl[P];
+  for (Index k = 0; k < P; ++k) wl[k] = last + k >= covered ? w[last + k] : T(0);
+  const Packet w_last = ei::ploadu<Packet>(wl), zero = ei::pset1<Packet>(T(0));
   Packet loss_acc = zero, r_acc = zero;
-  T yb[G * P], rb[G * P], zb[G * P], g_tail[P] = {};
-  // r^T X's packets of columns: the full ones, then the tail packet (if d mod P > 0)
-  const Index n_packets = full / P + (full < d);
+  T yb[G * P], rb[G * P], zb[G * P], g_last[P] = {};
   constexpr int R = G * P >= 4 ? 4 : G * P;
+  // r^T X's packets of columns, the last one summed into g_last (added to g at the end for the
+  // columns it alone covers); with NC fixed, one register block for all of them
+  Index off[NC > 0 ? NC : 1];
+  T* dst[NC > 0 ? NC : 1];
+  if constexpr (NC > 0)
+    for (Index k = 0; k < NC; ++k) {
+      off[k] = k < NC - 1 ? k * P : last;
+      dst[k] = k < NC - 1 ? g + k * P : g_last;
+    }
   // Each packet of rows prefetches the same rows of the next group (when a group is small
   // enough for L1 to hold two): the hardware prefetcher alone left the pass over 100k x 20
   // doubles ~25% slower than over rows in cache.
@@ -212,14 +224,13 @@ Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w
         for (Index l = 0; l < P * stride; l += line) __builtin_prefetch(xq + G * P * stride + l);
       ei::PacketBlock<Packet, P> acc;
       for (Index k = 0; k < P; ++k) acc.packet[k] = zero;
-      for (Index j = 0; j < full; j += P) {
+      for (Index j = 0; j < covered; j += P) {
         const Packet wj = ei::ploadu<Packet>(w + j);
         for (Index k = 0; k < P; ++k)
           acc.packet[k] = ei::pmadd(ei::ploadu<Packet>(xq + k * stride + j), wj, acc.packet[k]);
       }
-      if (full < d)
-        for (Index k = 0; k < P; ++k)
-          acc.packet[k] = ei::pmadd(ei::ploadu<Packet>(xq + k * stride + tail), w_tail, acc.packet[k]);
+      for (Index k = 0; k < P; ++k)
+        acc.packet[k] = ei::pmadd(ei::ploadu<Packet>(xq + k * stride + last), w_last, acc.packet[k]);
       ei::pstoreu(zb + q * P, ei::padd(lane_sums(acc), ei::pset1<Packet>(b)));
     }
     Packet u_prod = ei::pset1<Packet>(T(1));  // at most 2^G
@@ -237,28 +248,28 @@ Index binary_rows(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w
       ei::pstoreu(rb + q * P, r);
     }
     if constexpr (!exact) loss_acc = ei::padd(loss_acc, ei::plog(u_prod));
-    // g += r^T X over the group's rows, up to 4 packets of columns at a time. The tail packet
-    // also accumulates columns the full packets cover (into g_tail); only its last d - full lanes
-    // are kept at the end.
-    for (Index c0 = 0; c0 < n_packets; c0 += 4) {
-      const Index nc = std::min<Index>(4, n_packets - c0);
-      Index off[4];
-      T* dst[4];
-      for (Index c = 0; c < nc; ++c) {
-        const Index j = (c0 + c) * P;
-        off[c] = j < full ? j : tail;
-        dst[c] = j < full ? g + j : g_tail;
+    // g += r^T X over the group's rows, up to 4 packets of columns at a time
+    if constexpr (NC > 0)
+      add_rtx<NC, R, Packet>(x, stride, rb, G * P, off, dst);
+    else
+      for (Index c0 = 0; c0 < nc; c0 += 4) {
+        const Index n = std::min<Index>(4, nc - c0);
+        Index off4[4];
+        T* dst4[4];
+        for (Index k = 0; k < n; ++k) {
+          off4[k] = c0 + k < nc - 1 ? (c0 + k) * P : last;
+          dst4[k] = c0 + k < nc - 1 ? g + (c0 + k) * P : g_last;
+        }
+        switch (n) {
+          case 1: add_rtx<1, R, Packet>(x, stride, rb, G * P, off4, dst4); break;
+          case 2: add_rtx<2, R, Packet>(x, stride, rb, G * P, off4, dst4); break;
+          case 3: add_rtx<3, R, Packet>(x, stride, rb, G * P, off4, dst4); break;
+          default: add_rtx<4, R, Packet>(x, stride, rb, G * P, off4, dst4); break;
+        }
       }
-      switch (nc) {
-        case 1: add_rtx<1, R, Packet>(x, stride, rb, G * P, off, dst); break;
-        case 2: add_rtx<2, R, Packet>(x, stride, rb, G * P, off, dst); break;
-        case 3: add_rtx<3, R, Packet>(x, stride, rb, G * P, off, dst); break;
-        default: add_rtx<4, R, Packet>(x, stride, rb, G * P, off, dst); break;
-      }
-    }
   }
   for (Index k = 0; k < P; ++k)
-    if (tail + k >= full) g[tail + k] += g_tail[k];
+    if (last + k >= covered) g[last + k] += g_last[k];
   sum_loss += ei::predux(loss_acc);
   sum_r += ei::predux(r_acc);
   return i;
@@ -276,17 +287,25 @@ void binary_pass(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w,
   const Index d = X.cols();
   Index i = 0;
   constexpr int G = 8;
-  if (d >= ei::unpacket_traits<P1>::size) {
-    i = binary_rows<P1, G, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
-    i = binary_rows<P1, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+  constexpr Index S1 = ei::unpacket_traits<P1>::size;
+  if (d >= S1) {
+    // the main loop with the number of column packets fixed when it is small (the loops over
+    // them unrolled, their offsets constant)
+    switch ((d + S1 - 1) / S1) {
+      case 2: i = binary_rows<P1, G, exact, 2, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r); break;
+      case 3: i = binary_rows<P1, G, exact, 3, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r); break;
+      case 4: i = binary_rows<P1, G, exact, 4, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r); break;
+      default: i = binary_rows<P1, G, exact, 0, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r); break;
+    }
+    i = binary_rows<P1, 1, exact, 0, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
   } else if (d >= ei::unpacket_traits<P2>::size) {
-    i = binary_rows<P2, G, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
-    i = binary_rows<P2, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P2, G, exact, 0, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P2, 1, exact, 0, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
   } else if (d >= ei::unpacket_traits<P3>::size) {
-    i = binary_rows<P3, G, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
-    i = binary_rows<P3, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P3, G, exact, 0, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+    i = binary_rows<P3, 1, exact, 0, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
   }
-  binary_rows<T, 1, exact, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
+  binary_rows<T, 1, exact, 0, T>(X, y, w, b, inv_m, i, p_out, g, sum_loss, sum_r);
 }
 
 #if defined(__GNUC__)
