@@ -114,7 +114,7 @@ TEMPLATE_TEST_CASE("detail::Gemm: vector, tiny and blocked products of strided b
   // the broadcast path: 127 rows are whole 3-packet strips, a single packet, a half, a quarter
   // and scalar rows (float; double: strips, a half, a quarter, a scalar row), 15 columns are an
   // 8-column block, a 4-column block and single columns (the test build without -march=native
-  // checks them through Eigen; the `nn (AVX-512)` tests run this file with the path compiled in).
+  // checks them through Eigen; the `AVX-512: ` tests run this file with the path compiled in).
   const std::vector<std::array<Index, 3>> shapes = {{1, 37, 23}, {29, 41, 1}, {1, 40, 1}, {2, 3, 4},
                                                     {33, 65, 17}, {8, 784, 9}, {3, 301, 5}, {5, 257, 7},
                                                     {127, 19, 15}, {64, 72, 16}, {15, 72, 127}};
