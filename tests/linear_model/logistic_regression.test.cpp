@@ -104,8 +104,12 @@ void check_exp_nonpositive(const char* what) {
   for (int i = 0; i < count; i += P) {
     T x[P], e[P];
     for (int k = 0; k < P; ++k) {
-      const double t = double(i + k) / count;  // [0, 1): dense near 0, then the whole range
-      x[k] = static_cast<T>(i + k < count / 4 ? -t * 4 : i + k < count / 2 ? -1e-9 * t : -800 * t);
+      // four sweeps: [0, -4), tiny values, [0, -800) and [-80, -110) (float's subnormal results and
+      // its clamp)
+      const int segment = (i + k) / (count / 4);
+      const double u = double((i + k) % (count / 4)) / (count / 4);
+      const double span[4][2] = {{0, -4}, {0, -1e-9}, {0, -800}, {-80, -110}};
+      x[k] = static_cast<T>(span[segment][0] + u * (span[segment][1] - span[segment][0]));
     }
     ei::pstoreu(e, detail::exp_nonpositive(ei::ploadu<Packet>(x)));
     for (int k = 0; k < P; ++k) {
@@ -155,7 +159,7 @@ TEMPLATE_TEST_CASE("LogisticRegression: binary objective and gradient over many 
                    double) {
   using T = TestType;
   const double tol = tol_for<T>(1e-12, 2e-5);
-  for (Index d : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 20, 33, 70})
+  for (Index d : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 20, 24, 28, 32, 33, 50, 64, 70})
     for (Index n : {1, 3, 8, 17, 63, 64, 65, 131, 300})
       for (double scale : {0.5, 400.0}) {
         const Matrix<T> X = make_x<T>(n, d);

@@ -36,8 +36,8 @@ namespace eigenml::detail {
 
 /// exp(x) for x <= 0, to under an ulp: x = n ln 2 + r with n = floor(x / ln 2 + 1/2), so |r| <=
 /// ln(2) / 2, r found with ln 2 split in two (Cody and Waite's reduction); exp(r) by its
-/// Taylor polynomial (degree 13 in double, 7 in float: the first term left out is below a
-/// hundredth of an ulp), then scaled by 2^n (one instruction with AVX-512). Eigen's pexp takes a
+/// Taylor polynomial (degree 13 in double, 7 in float: the first term left out is at most 0.04
+/// ulp in double, 0.09 in float), then scaled by 2^n (one instruction with AVX-512). Eigen's pexp takes a
 /// division and the integer operations of its ldexp; this made the binary pass ~5% faster.
 /// x below the smallest subnormal's log gives 0.
 template <class Packet>
@@ -285,6 +285,7 @@ void binary_pass(const Eigen::Ref<const Matrix<T>>& X, const int* y, const T* w,
   using P2 = typename ei::unpacket_traits<P1>::half;
   using P3 = typename ei::unpacket_traits<P2>::half;
   const Index d = X.cols();
+  eigen_assert(d > 0 && "binary_pass: X has no columns");
   Index i = 0;
   constexpr int G = 8;
   constexpr Index S1 = ei::unpacket_traits<P1>::size;
