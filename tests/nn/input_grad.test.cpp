@@ -87,6 +87,8 @@ void check_strided_product(detail::Gemm<T>& gemm, Index m, Index k, Index n, Rng
   CHECK((M(Cbig.block(1, 1, m, n)) - expected).cwiseAbs().maxCoeff() <= tol);
   gemm.run(Cbig.block(1, 1, m, n), Abig.block(1, 1, m, k), Bbig.block(2, 1, k, n), T(-2), true);
   CHECK((M(Cbig.block(1, 1, m, n)) + expected).cwiseAbs().maxCoeff() <= 3 * tol);
+  gemm.run(Cbig.block(1, 1, m, n), Abig.block(1, 1, m, k), Bbig.block(2, 1, k, n), T(0.5));
+  CHECK((M(Cbig.block(1, 1, m, n)) - T(0.5) * expected).cwiseAbs().maxCoeff() <= tol);
   Cbig.block(1, 1, m, n) = C0;
   CHECK(Cbig == outside);
 }
@@ -110,18 +112,24 @@ TEMPLATE_TEST_CASE("detail::Gemm: vector, tiny and blocked products of strided b
   // (a plain loop), blocked ones, and few outputs over a long depth (k >= 256, m n <= 8 (m + n)),
   // which the orders with both operands contiguous along the depth compute as dot products: whole
   // 2 x 4 blocks and the odd rows and columns past them, whole packets and a scalar depth tail.
-  // With AVX-512, products whose column-major form has A contiguous along m (m >= 4 packets) take
+  // With AVX-512, products whose column-major form has m >= 4 packets (and k, n <= 1024) take
   // the broadcast path: 127 rows are whole 3-packet strips, a single packet, a half, a quarter
-  // and scalar rows (float; double: strips, a half, a quarter, a scalar row), 15 columns are an
-  // 8-column block, a 4-column block and single columns (the test build without -march=native
-  // checks them through Eigen; the `AVX-512: ` tests run this file with the path compiled in).
-  const std::vector<std::array<Index, 3>> shapes = {{1, 37, 23}, {29, 41, 1}, {1, 40, 1}, {2, 3, 4},
-                                                    {33, 65, 17}, {8, 784, 9}, {3, 301, 5}, {5, 257, 7},
-                                                    {127, 19, 15}, {64, 72, 16}, {15, 72, 127}};
+  // and scalar rows (float; double: strips, a half, a quarter, a scalar row); columns go 8 at a
+  // time, then the rest as one block (the loop below has every width from 1 to 7). An A
+  // contiguous along the depth is first copied strip by strip: packet-square blocks through a
+  // register transpose, then the depth's tail (k = 19, 21, 600) and the rows past whole packets
+  // (70 = 48 + 16 + 6 in float, 24 + 24 + 16 + 6 in double) one at a time. Each product is
+  // checked written (C = A B) and accumulated (C += alpha A B). (The test build without
+  // -march=native checks these shapes through Eigen; the `AVX-512: ` tests run this file with the
+  // paths compiled in.)
+  const std::vector<std::array<Index, 3>> shapes = {{1, 37, 23},   {29, 41, 1},  {1, 40, 1},     {2, 3, 4},
+                                                    {33, 65, 17},  {8, 784, 9},  {3, 301, 5},    {5, 257, 7},
+                                                    {127, 19, 15}, {64, 72, 16}, {15, 72, 127}, {70, 600, 33}};
   for (const auto& [m, k, n] : shapes) {
     check_strided_products<T, Eigen::ColMajor>(gemm, m, k, n, rng);
     check_strided_products<T, Eigen::RowMajor>(gemm, m, k, n, rng);
   }
+  for (Index n = 2; n <= 14; ++n) check_strided_products<T, Eigen::ColMajor>(gemm, 67, 21, n, rng);
 }
 
 TEMPLATE_TEST_CASE("detail::Gemm: an empty inner dimension gives zero, or leaves C as it was", "[nn][gemm]", float,

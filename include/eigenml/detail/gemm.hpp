@@ -25,8 +25,9 @@
 /// thread; unless the Gemm was made with `threaded = false`) take Eigen's ordinary expression,
 /// whose parallel GEMM shares buffers between threads. Two shapes take kernels of our own, built
 /// from Eigen's packet primitives and chosen only where they measured faster than Eigen's GEMM:
-/// few outputs over a long depth as dot products (`dot_products`), and, with AVX-512, products
-/// whose A runs contiguous along the result's columns as broadcasts (`broadcast_products`).
+/// few outputs over a long depth as dot products (`dot_products`), and, with AVX-512, products of
+/// at least 4 packets of rows and at most 1024 of depth and columns as broadcasts
+/// (`broadcast_products`; an A stored along the depth is first copied strip by strip).
 /// This uses Eigen 3.3/3.4's internal product interface (namespace `Eigen::internal`).
 
 #include <Eigen/Core>
@@ -63,7 +64,9 @@ class Gemm {
   }
 
   /// Bytes of packing buffer held (grows to the largest blocking seen, never shrinks).
-  std::size_t capacity_bytes() const { return blocking_.capacity_bytes(); }
+  std::size_t capacity_bytes() const {
+    return blocking_.capacity_bytes() + static_cast<std::size_t>(pack_.size()) * sizeof(T);
+  }
 
  private:
   /// The fewest multiply-adds per thread for which a product is split over threads (~0.1 ms of
@@ -110,6 +113,18 @@ class Gemm {
     }
     const Index m = C.rows, n = C.cols, k = A.cols;
     if (m == 0 || n == 0) return;
+    const bool dots = A.row_major && !B.row_major && k >= 256 && m * n <= 8 * (m + n);
+    [[maybe_unused]] bool threads = false;
+#ifdef EIGEN_HAS_OPENMP
+    threads = threaded_ && Eigen::nbThreads() > 1 && m * n * k >= Index(Eigen::nbThreads()) * min_work_per_thread;
+#endif
+#ifdef EIGEN_VECTORIZE_AVX512
+    // Our broadcast kernels write C themselves (every other path accumulates onto a zeroed C).
+    if (!dots && !threads && n > 1 && k > 0 && m >= 4 * packet_size && k <= 1024 && n <= 1024) {
+      if (!A.row_major) return broadcast_products(C, A, B, alpha, accumulate);
+      return packed_broadcast_products(C, A, B, alpha, accumulate);
+    }
+#endif
     if (!accumulate) ColMajorMap(C.data, m, n, Eigen::OuterStride<>(C.outer)).setZero();
     if (k == 0) return;
     if (n == 1) return gemv(C.data, 1, A, B.data, B.row_step(), alpha);  // c += alpha A b
@@ -119,14 +134,9 @@ class Gemm {
         gemv(C.data + j * C.outer, 1, A, B.data + j * B.col_step(), B.row_step(), alpha);
       return;
     }
-    if (A.row_major && !B.row_major && k >= 256 && m * n <= 8 * (m + n))
-      return dot_products(C, A, B, alpha);
+    if (dots) return dot_products(C, A, B, alpha);
 #ifdef EIGEN_HAS_OPENMP
-    if (threaded_ && Eigen::nbThreads() > 1 && m * n * k >= Index(Eigen::nbThreads()) * min_work_per_thread)
-      return parallel(C, A, B, alpha);
-#endif
-#ifdef EIGEN_VECTORIZE_AVX512
-    if (!A.row_major && m >= 4 * packet_size && k <= 1024 && n <= 1024) return broadcast_products(C, A, B, alpha);
+    if (threads) return parallel(C, A, B, alpha);
 #endif
     // Eigen's sequential GEMM uses the buffers the blocking object provides instead of its own.
     blocking_.prepare(m, n, k);
@@ -193,7 +203,8 @@ class Gemm {
 
   static constexpr Index packet_size = Eigen::internal::packet_traits<T>::size;
 
-  /// C += alpha A B with A column-major (contiguous down its columns, like C), without packing:
+  /// C = alpha A B, or C += alpha A B (`accumulate`; C is then read once, when each block is
+  /// stored), with A column-major (contiguous down its columns, like C), without packing:
   /// C is computed in blocks of MP packets of rows by NR columns held in registers; for each of
   /// the k terms, MP packets of a column of A are loaded and each feeds NR multiply-adds with a
   /// value of B broadcast. Row strips (MP packets tall) go outermost, so a strip of A stays in
@@ -209,8 +220,9 @@ class Gemm {
   /// (50 x 16 x 72: 1.2x). With AVX2's 16 registers (2 x 4 accumulators, a broadcast per 2
   /// multiply-adds) it measured 0.87-1.06x on these shapes but 3x at 1024^3, so Eigen's GEMM
   /// keeps those targets.
-  static void broadcast_products(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha) {
-    broadcast_rows<typename Eigen::internal::packet_traits<T>::type>(C, A, B, alpha, 0);
+  static void broadcast_products(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
+                                 bool accumulate) {
+    broadcast_rows<typename Eigen::internal::packet_traits<T>::type>(C, A, B, alpha, accumulate, 0);
   }
 
   // Accumulators per block: 3 packets x 8 columns, 24 of AVX-512's 32 vector registers.
@@ -223,41 +235,49 @@ class Gemm {
   /// Rows i.. of C: whole strips of MP packets, then single packets, then the rest with the half
   /// packet (recursively), or in scalar once there is no smaller packet.
   template <class Packet>
-  static void broadcast_rows(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha, Index i) {
+  static void broadcast_rows(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha, bool accumulate,
+                             Index i) {
     namespace ei = Eigen::internal;
     constexpr Index PS = ei::unpacket_traits<Packet>::size;
     using Half = typename ei::unpacket_traits<Packet>::half;
     for (; i + broadcast_mp * PS <= C.rows; i += broadcast_mp * PS)
-      broadcast_strip<Packet, broadcast_mp>(C, A, B, alpha, i);
-    for (; i + PS <= C.rows; i += PS) broadcast_strip<Packet, 1>(C, A, B, alpha, i);
+      broadcast_strip<Packet, broadcast_mp>(C, A, B, alpha, accumulate, i);
+    for (; i + PS <= C.rows; i += PS) broadcast_strip<Packet, 1>(C, A, B, alpha, accumulate, i);
     if constexpr (ei::unpacket_traits<Half>::size < PS) {
-      broadcast_rows<Half>(C, A, B, alpha, i);
+      broadcast_rows<Half>(C, A, B, alpha, accumulate, i);
     } else {
       for (; i < C.rows; ++i)
         for (Index j = 0; j < C.cols; ++j) {
           T sum(0);
           for (Index p = 0; p < A.cols; ++p)
             sum += A.data[i + p * A.outer] * B.data[p * B.row_step() + j * B.col_step()];
-          C.data[i + j * C.outer] += alpha * sum;
+          T& c = C.data[i + j * C.outer];
+          c = accumulate ? c + alpha * sum : alpha * sum;
         }
     }
   }
 
-  /// Rows i .. i + MP*PS - 1 of C against every column of B: NR columns at a time, then 4, then 1.
+  /// Rows i .. i + MP*PS - 1 of C against every column of B: NR columns at a time, then the last
+  /// n mod NR as one block, whose MP (n mod NR) sums then run side by side (a column at a time
+  /// would leave each block only MP sums to hide the multiply-add's latency behind).
   template <class Packet, int MP>
-  static void broadcast_strip(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha, Index i) {
+  static void broadcast_strip(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
+                              bool accumulate, Index i) {
     Index j = 0;
-    for (; j + broadcast_nr <= C.cols; j += broadcast_nr) broadcast_block<Packet, MP, broadcast_nr>(C, A, B, alpha, i, j);
-    for (; j + 4 <= C.cols; j += 4) broadcast_block<Packet, MP, 4>(C, A, B, alpha, i, j);
-    for (; j < C.cols; ++j) broadcast_block<Packet, MP, 1>(C, A, B, alpha, i, j);
+    for (; j + broadcast_nr <= C.cols; j += broadcast_nr)
+      broadcast_block<Packet, MP, broadcast_nr>(C, A, B, alpha, accumulate, i, j);
+    const Index rest = C.cols - j;
+    [&]<int... R>(std::integer_sequence<int, R...>) {
+      ((rest == R + 1 ? broadcast_block<Packet, MP, R + 1>(C, A, B, alpha, accumulate, i, j) : void()), ...);
+    }(std::make_integer_sequence<int, broadcast_nr - 1>{});
   }
 
-  /// C(i .. i + MP*PS - 1, j .. j + NR - 1) += alpha A(those rows, :) B(:, those columns), the
+  /// C(i .. i + MP*PS - 1, j .. j + NR - 1) (+)= alpha A(those rows, :) B(:, those columns), the
   /// k terms summed in order into MP x NR packet accumulators (compile-time indices, so they stay
   /// in registers; see `dot_block`).
   template <class Packet, int MP, int NR>
-  static void broadcast_block(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha, Index i,
-                              Index j) {
+  static void broadcast_block(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
+                              bool accumulate, Index i, Index j) {
     namespace ei = Eigen::internal;
     constexpr Index PS = ei::unpacket_traits<Packet>::size;
     auto each = []<int... I>(std::integer_sequence<int, I...>, auto&& f) { (f(std::integral_constant<int, I>{}), ...); };
@@ -273,10 +293,63 @@ class Gemm {
       each(all, [&](auto I) { acc[I] = ei::pmadd(pa[I % MP], ei::pset1<Packet>(b[(I / MP) * b_col]), acc[I]); });
     }
     const Packet scale = ei::pset1<Packet>(alpha);
-    each(all, [&](auto I) {
-      T* c = C.data + i + (I % MP) * PS + (j + I / MP) * C.outer;
-      ei::pstoreu(c, ei::pmadd(scale, acc[I], ei::ploadu<Packet>(c)));
-    });
+    auto c = [&](auto I) { return C.data + i + (I % MP) * PS + (j + I / MP) * C.outer; };
+    if (accumulate)
+      each(all, [&](auto I) { ei::pstoreu(c(I), ei::pmadd(scale, acc[I], ei::ploadu<Packet>(c(I)))); });
+    else
+      each(all, [&](auto I) { ei::pstoreu(c(I), ei::pmul(scale, acc[I])); });
+  }
+
+  /// The same for a row-major A (contiguous along the depth, as a dense layer's weights are in
+  /// its forward product X W^T): each strip of rows of A is first copied column-major into
+  /// `pack_` (packet-square blocks through a register transpose), then multiplied as above; the
+  /// copy is 1/n of the multiply-adds. Against Eigen 3.4's GEMM (AVX-512, this project's
+  /// machine, best of 7, old and new alternating): float 256 x 784 x 256 (W1's first layer at
+  /// batch 256) 0.64-0.73x its time, 256 x 784 x 64 0.65-0.76x, 512^3 0.62-0.77x, 1024^3
+  /// 0.59-0.66x; double 256 x 784 x 256 0.58x, 512^3 0.55x. A column-major A copied the same way
+  /// gained at 1024^3 (0.9x) and lost at W1's 784 x 256 x 64 (1.1x), so it is read in place.
+  void packed_broadcast_products(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
+                                 bool accumulate) {
+    using Packet = typename Eigen::internal::packet_traits<T>::type;
+    constexpr Index strip = broadcast_mp * packet_size;
+    Index i = 0;
+    for (; i + strip <= C.rows; i += strip)
+      broadcast_strip<Packet, broadcast_mp>(rows_of(C, i, strip), pack_rows(A, i, strip), B, alpha, accumulate, 0);
+    if (i < C.rows)
+      broadcast_rows<Packet>(rows_of(C, i, C.rows - i), pack_rows(A, i, C.rows - i), B, alpha, accumulate, 0);
+  }
+
+  /// Rows i .. i + h - 1 of the column-major C.
+  static View<T> rows_of(const View<T>& C, Index i, Index h) { return {C.data + i, h, C.cols, C.outer, false}; }
+
+  /// Rows i .. i + h - 1 of the row-major A copied into `pack_` as an h x k column-major matrix:
+  /// packet-square blocks through a register transpose, the edges one value at a time.
+  View<const T> pack_rows(const View<const T>& A, Index i, Index h) {
+    namespace ei = Eigen::internal;
+    using Packet = typename ei::packet_traits<T>::type;
+    constexpr Index PS = packet_size;
+    const Index k = A.cols;
+    if (pack_.size() < h * k) pack_.resize(h * k);
+    T* P = pack_.data();
+    const T* a = A.data + i * A.outer;
+    const Index whole = h / PS * PS;  // rows in whole packets
+    for (Index r = 0; r < whole; r += PS) {
+      Index p = 0;
+      for (; p + PS <= k; p += PS) {
+        ei::PacketBlock<Packet, PS> block;
+        for (Index q = 0; q < PS; ++q) block.packet[q] = ei::ploadu<Packet>(a + (r + q) * A.outer + p);
+        ei::ptranspose(block);
+        for (Index q = 0; q < PS; ++q) ei::pstoreu(P + (p + q) * h + r, block.packet[q]);
+      }
+      for (; p < k; ++p)
+        for (Index q = 0; q < PS; ++q) P[p * h + r + q] = a[(r + q) * A.outer + p];
+    }
+    for (Index r = whole; r < h; ++r) {
+      const T* src = a + r * A.outer;
+      T* dst = P + r;
+      for (Index p = 0; p < k; ++p, dst += h) *dst = src[p];
+    }
+    return {P, h, k, h, false};
   }
 #pragma GCC diagnostic pop
 
@@ -371,6 +444,7 @@ class Gemm {
 
   Blocking blocking_;
   Vector<T> x_, y_;  // a strided GEMV operand gathered contiguous (rare: see gemv)
+  Vector<T> pack_;   // a strip of a row-major A, column-major (see packed_broadcast_products)
   [[maybe_unused]] bool threaded_;  // read only in OpenMP builds
 };
 
