@@ -132,6 +132,49 @@ TEMPLATE_TEST_CASE("detail::Gemm: vector, tiny and blocked products of strided b
   for (Index n = 2; n <= 14; ++n) check_strided_products<T, Eigen::ColMajor>(gemm, 67, 21, n, rng);
 }
 
+namespace {
+
+/// C = A B + 1 b^T through `run_plus_bias`, C a block of a larger matrix of order OC, A and B of
+/// orders OA and OB, against Eigen's product plus the broadcast bias.
+template <class T, int OC, int OA, int OB>
+void check_plus_bias(detail::Gemm<T>& gemm, Index m, Index k, Index n, Rng& rng) {
+  using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, OA> A = random_uniform<T>(m, k, rng);
+  const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, OB> B = random_uniform<T>(k, n, rng);
+  const Vector<T> b = random_uniform<T>(n, 1, rng);
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, OC> Cbig = random_uniform<T>(m + 2, n + 1, rng);
+  const auto before = Cbig;
+  const M expected = (A * B).rowwise() + b.transpose();
+  INFO("m = " << m << ", k = " << k << ", n = " << n << ", orders C/A/B = " << OC << OA << OB);
+  gemm.run_plus_bias(Cbig.block(1, 0, m, n), A, B, b.data());
+  CHECK((M(Cbig.block(1, 0, m, n)) - expected).cwiseAbs().maxCoeff() <= T(1e-5) * static_cast<T>(k + 1));
+  Cbig.block(1, 0, m, n) = before.block(1, 0, m, n);
+  CHECK(Cbig == before);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("detail::Gemm::run_plus_bias adds the bias to every row of the product", "[nn][gemm]", float,
+                   double) {
+  using T = TestType;
+  Rng rng(17);
+  detail::Gemm<T> gemm;
+  // Every path: vector results, a tiny product, dot products (k >= 256, few outputs), Eigen's
+  // GEMM, and with AVX-512 the broadcast kernels, which add the bias as they store a row-major C
+  // (a column-major C is filled with it first), over strips, single packets, tails of rows and
+  // every width of the last column block.
+  const std::vector<std::array<Index, 3>> shapes = {{1, 30, 9},  {9, 30, 1},    {2, 3, 4},    {40, 300, 3},
+                                                    {3, 300, 40}, {33, 65, 17}, {70, 600, 33}, {127, 19, 15},
+                                                    {15, 72, 127}};
+  for (const auto& [m, k, n] : shapes) {
+    check_plus_bias<T, Eigen::RowMajor, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, k, n, rng);
+    check_plus_bias<T, Eigen::RowMajor, Eigen::ColMajor, Eigen::RowMajor>(gemm, m, k, n, rng);
+    check_plus_bias<T, Eigen::ColMajor, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, k, n, rng);
+    check_plus_bias<T, Eigen::ColMajor, Eigen::ColMajor, Eigen::ColMajor>(gemm, m, k, n, rng);
+  }
+  for (Index m = 2; m <= 9; ++m) check_plus_bias<T, Eigen::RowMajor, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, 21, 67, rng);
+}
+
 TEMPLATE_TEST_CASE("detail::Gemm: an empty inner dimension gives zero, or leaves C as it was", "[nn][gemm]", float,
                    double) {
   using T = TestType;

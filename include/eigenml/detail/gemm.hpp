@@ -60,7 +60,20 @@ class Gemm {
                       DB::InnerStrideAtCompileTime == 1,
                   "detail::Gemm needs operands with unit inner stride");
     eigen_assert(A.rows() == C.rows() && B.rows() == A.cols() && B.cols() == C.cols());
-    product(view(C), view(A), view(B), alpha, accumulate);
+    product(view(C), view(A), view(B), alpha, accumulate, nullptr);
+  }
+
+  /// C = A B + 1 b^T: the product with the row vector b (C.cols() values, contiguous) added to
+  /// each of its rows, as in a dense layer's Y = X W^T + 1 b^T. The broadcast kernels add b as
+  /// they store C; the other paths fill C with b and accumulate the product onto it.
+  template <class DC, class DA, class DB>
+  void run_plus_bias(DC&& C, const DA& A, const DB& B, const T* b) {
+    using CT = std::remove_cvref_t<DC>;
+    static_assert(CT::InnerStrideAtCompileTime == 1 && DA::InnerStrideAtCompileTime == 1 &&
+                      DB::InnerStrideAtCompileTime == 1,
+                  "detail::Gemm needs operands with unit inner stride");
+    eigen_assert(A.rows() == C.rows() && B.rows() == A.cols() && B.cols() == C.cols());
+    product(view(C), view(A), view(B), T(1), false, b);
   }
 
   /// Bytes of packing buffer held (grows to the largest blocking seen, never shrinks).
@@ -102,9 +115,12 @@ class Gemm {
   using ColMajorMap =
       Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>, 0, Eigen::OuterStride<>>;
 
-  void product(View<T> C, View<const T> A, View<const T> B, T alpha, bool accumulate) {
+  /// C = alpha A B (+ C when accumulating) (+ 1 bias^T when bias is given, never with accumulate).
+  void product(View<T> C, View<const T> A, View<const T> B, T alpha, bool accumulate, const T* bias) {
     // A row-major C is computed as the column-major C^T = B^T A^T, as Eigen itself does (its
-    // row-major GEMM swaps the operands the same way), so C is column-major from here on.
+    // row-major GEMM swaps the operands the same way), so C is column-major from here on, and
+    // the bias (one value per column of C as given) then has one value per row.
+    const bool bias_per_row = C.row_major;
     if (C.row_major) {
       const View<const T> At = A.t();
       A = B.t();
@@ -119,13 +135,25 @@ class Gemm {
     threads = threaded_ && Eigen::nbThreads() > 1 && m * n * k >= Index(Eigen::nbThreads()) * min_work_per_thread;
 #endif
 #ifdef EIGEN_VECTORIZE_AVX512
-    // Our broadcast kernels write C themselves (every other path accumulates onto a zeroed C).
-    if (!dots && !threads && n > 1 && k > 0 && m >= 4 * packet_size && k <= 1024 && n <= 1024) {
-      if (!A.row_major) return broadcast_products(C, A, B, alpha, accumulate);
-      return packed_broadcast_products(C, A, B, alpha, accumulate);
+    // Our broadcast kernels write C themselves, C = alpha A B + D, the addend D being C itself
+    // (accumulating), the bias as a matrix of identical columns (outer stride 0) or nothing.
+    // Every other path accumulates onto a C zeroed or filled with the bias first.
+    if (!dots && !threads && n > 1 && k > 0 && m >= 4 * packet_size && k <= 1024 && n <= 1024 &&
+        (!bias || bias_per_row)) {
+      const View<const T> D{accumulate ? C.data : bias, m, n, accumulate ? C.outer : 0, false};
+      if (!A.row_major) return broadcast_products(C, A, B, alpha, D);
+      return packed_broadcast_products(C, A, B, alpha, D);
     }
 #endif
-    if (!accumulate) ColMajorMap(C.data, m, n, Eigen::OuterStride<>(C.outer)).setZero();
+    if (!accumulate) {
+      ColMajorMap c(C.data, m, n, Eigen::OuterStride<>(C.outer));
+      if (!bias)
+        c.setZero();
+      else if (bias_per_row)
+        c.colwise() = Eigen::Map<const Vector<T>>(bias, m);
+      else
+        c.rowwise() = Eigen::Map<const Vector<T>>(bias, n).transpose();
+    }
     if (k == 0) return;
     if (n == 1) return gemv(C.data, 1, A, B.data, B.row_step(), alpha);  // c += alpha A b
     if (m == 1) return gemv(C.data, C.outer, B.t(), A.data, A.col_step(), alpha);  // c^T += alpha B^T a^T
@@ -203,8 +231,9 @@ class Gemm {
 
   static constexpr Index packet_size = Eigen::internal::packet_traits<T>::size;
 
-  /// C = alpha A B, or C += alpha A B (`accumulate`; C is then read once, when each block is
-  /// stored), with A column-major (contiguous down its columns, like C), without packing:
+  /// C = alpha A B + D, D (read once, as each block is stored) being C itself (C += alpha A B),
+  /// a bias repeated across the columns (outer stride 0) or nothing (null data), with A
+  /// column-major (contiguous down its columns, like C), without packing:
   /// C is computed in blocks of MP packets of rows by NR columns held in registers; for each of
   /// the k terms, MP packets of a column of A are loaded and each feeds NR multiply-adds with a
   /// value of B broadcast. Row strips (MP packets tall) go outermost, so a strip of A stays in
@@ -221,8 +250,8 @@ class Gemm {
   /// multiply-adds) it measured 0.87-1.06x on these shapes but 3x at 1024^3, so Eigen's GEMM
   /// keeps those targets.
   static void broadcast_products(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
-                                 bool accumulate) {
-    broadcast_rows<typename Eigen::internal::packet_traits<T>::type>(C, A, B, alpha, accumulate, 0);
+                                 const View<const T>& D) {
+    broadcast_rows<typename Eigen::internal::packet_traits<T>::type>(C, A, B, alpha, D, 0);
   }
 
   // Accumulators per block: 3 packets x 8 columns, 24 of AVX-512's 32 vector registers.
@@ -235,24 +264,23 @@ class Gemm {
   /// Rows i.. of C: whole strips of MP packets, then single packets, then the rest with the half
   /// packet (recursively), or in scalar once there is no smaller packet.
   template <class Packet>
-  static void broadcast_rows(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha, bool accumulate,
-                             Index i) {
+  static void broadcast_rows(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
+                             const View<const T>& D, Index i) {
     namespace ei = Eigen::internal;
     constexpr Index PS = ei::unpacket_traits<Packet>::size;
     using Half = typename ei::unpacket_traits<Packet>::half;
     for (; i + broadcast_mp * PS <= C.rows; i += broadcast_mp * PS)
-      broadcast_strip<Packet, broadcast_mp>(C, A, B, alpha, accumulate, i);
-    for (; i + PS <= C.rows; i += PS) broadcast_strip<Packet, 1>(C, A, B, alpha, accumulate, i);
+      broadcast_strip<Packet, broadcast_mp>(C, A, B, alpha, D, i);
+    for (; i + PS <= C.rows; i += PS) broadcast_strip<Packet, 1>(C, A, B, alpha, D, i);
     if constexpr (ei::unpacket_traits<Half>::size < PS) {
-      broadcast_rows<Half>(C, A, B, alpha, accumulate, i);
+      broadcast_rows<Half>(C, A, B, alpha, D, i);
     } else {
       for (; i < C.rows; ++i)
         for (Index j = 0; j < C.cols; ++j) {
           T sum(0);
           for (Index p = 0; p < A.cols; ++p)
             sum += A.data[i + p * A.outer] * B.data[p * B.row_step() + j * B.col_step()];
-          T& c = C.data[i + j * C.outer];
-          c = accumulate ? c + alpha * sum : alpha * sum;
+          C.data[i + j * C.outer] = D.data ? alpha * sum + D.data[i + j * D.outer] : alpha * sum;
         }
     }
   }
@@ -262,22 +290,22 @@ class Gemm {
   /// would leave each block only MP sums to hide the multiply-add's latency behind).
   template <class Packet, int MP>
   static void broadcast_strip(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
-                              bool accumulate, Index i) {
+                              const View<const T>& D, Index i) {
     Index j = 0;
     for (; j + broadcast_nr <= C.cols; j += broadcast_nr)
-      broadcast_block<Packet, MP, broadcast_nr>(C, A, B, alpha, accumulate, i, j);
+      broadcast_block<Packet, MP, broadcast_nr>(C, A, B, alpha, D, i, j);
     const Index rest = C.cols - j;
     [&]<int... R>(std::integer_sequence<int, R...>) {
-      ((rest == R + 1 ? broadcast_block<Packet, MP, R + 1>(C, A, B, alpha, accumulate, i, j) : void()), ...);
+      ((rest == R + 1 ? broadcast_block<Packet, MP, R + 1>(C, A, B, alpha, D, i, j) : void()), ...);
     }(std::make_integer_sequence<int, broadcast_nr - 1>{});
   }
 
-  /// C(i .. i + MP*PS - 1, j .. j + NR - 1) (+)= alpha A(those rows, :) B(:, those columns), the
-  /// k terms summed in order into MP x NR packet accumulators (compile-time indices, so they stay
-  /// in registers; see `dot_block`).
+  /// C(i .. i + MP*PS - 1, j .. j + NR - 1) = alpha A(those rows, :) B(:, those columns) + D(the
+  /// same block), the k terms summed in order into MP x NR packet accumulators (compile-time
+  /// indices, so they stay in registers; see `dot_block`).
   template <class Packet, int MP, int NR>
   static void broadcast_block(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
-                              bool accumulate, Index i, Index j) {
+                              const View<const T>& D, Index i, Index j) {
     namespace ei = Eigen::internal;
     constexpr Index PS = ei::unpacket_traits<Packet>::size;
     auto each = []<int... I>(std::integer_sequence<int, I...>, auto&& f) { (f(std::integral_constant<int, I>{}), ...); };
@@ -293,11 +321,11 @@ class Gemm {
       each(all, [&](auto I) { acc[I] = ei::pmadd(pa[I % MP], ei::pset1<Packet>(b[(I / MP) * b_col]), acc[I]); });
     }
     const Packet scale = ei::pset1<Packet>(alpha);
-    auto c = [&](auto I) { return C.data + i + (I % MP) * PS + (j + I / MP) * C.outer; };
-    if (accumulate)
-      each(all, [&](auto I) { ei::pstoreu(c(I), ei::pmadd(scale, acc[I], ei::ploadu<Packet>(c(I)))); });
+    auto at = [&](auto I, const auto& M) { return M.data + i + (I % MP) * PS + (j + I / MP) * M.outer; };
+    if (D.data)
+      each(all, [&](auto I) { ei::pstoreu(at(I, C), ei::pmadd(scale, acc[I], ei::ploadu<Packet>(at(I, D)))); });
     else
-      each(all, [&](auto I) { ei::pstoreu(c(I), ei::pmul(scale, acc[I])); });
+      each(all, [&](auto I) { ei::pstoreu(at(I, C), ei::pmul(scale, acc[I])); });
   }
 
   /// The same for a row-major A (contiguous along the depth, as a dense layer's weights are in
@@ -309,18 +337,24 @@ class Gemm {
   /// 0.59-0.66x; double 256 x 784 x 256 0.58x, 512^3 0.55x. A column-major A copied the same way
   /// gained at 1024^3 (0.9x) and lost at W1's 784 x 256 x 64 (1.1x), so it is read in place.
   void packed_broadcast_products(const View<T>& C, const View<const T>& A, const View<const T>& B, T alpha,
-                                 bool accumulate) {
+                                 const View<const T>& D) {
     using Packet = typename Eigen::internal::packet_traits<T>::type;
     constexpr Index strip = broadcast_mp * packet_size;
     Index i = 0;
     for (; i + strip <= C.rows; i += strip)
-      broadcast_strip<Packet, broadcast_mp>(rows_of(C, i, strip), pack_rows(A, i, strip), B, alpha, accumulate, 0);
-    if (i < C.rows)
-      broadcast_rows<Packet>(rows_of(C, i, C.rows - i), pack_rows(A, i, C.rows - i), B, alpha, accumulate, 0);
+      broadcast_strip<Packet, broadcast_mp>(rows_of(C, i, strip), pack_rows(A, i, strip), B, alpha,
+                                            rows_of(D, i, strip), 0);
+    if (i < C.rows) {
+      const Index h = C.rows - i;
+      broadcast_rows<Packet>(rows_of(C, i, h), pack_rows(A, i, h), B, alpha, rows_of(D, i, h), 0);
+    }
   }
 
-  /// Rows i .. i + h - 1 of the column-major C.
-  static View<T> rows_of(const View<T>& C, Index i, Index h) { return {C.data + i, h, C.cols, C.outer, false}; }
+  /// Rows i .. i + h - 1 of the column-major M (none of none).
+  template <class S>
+  static View<S> rows_of(const View<S>& M, Index i, Index h) {
+    return {M.data ? M.data + i : nullptr, h, M.cols, M.outer, false};
+  }
 
   /// Rows i .. i + h - 1 of the row-major A copied into `pack_` as an h x k column-major matrix:
   /// packet-square blocks through a register transpose, the edges one value at a time.

@@ -56,10 +56,9 @@ class Dense final : public LayerBase<Dense<T>, T> {
     detail::check_cols("Dense::forward", "X", X, in_);
     X_ = X;                                      // X: N x in (reuses storage when N is unchanged)
     Y_.resize(X.rows(), out_);                   // Y: N x out
-    // The bias first, then the product accumulated onto it: one pass over Y fewer than zeroing
-    // Y for the product and adding the bias afterwards.
-    Y_.rowwise() = b_.value.col(0).transpose();  // 1 x out, broadcast over rows
-    gemm_Y_.run(Y_, X, W_.value.transpose(), T(1), true);  // += N x in * in x out
+    // The bias is added as the product is stored (or Y filled with it first): no pass over Y of
+    // its own.
+    gemm_Y_.run_plus_bias(Y_, X, W_.value.transpose(), b_.value.data());  // N x in * in x out + 1 b^T
     return Y_;
   }
 
