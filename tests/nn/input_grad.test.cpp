@@ -264,3 +264,25 @@ TEMPLATE_TEST_CASE("recurrent layers without needs_input_grad keep their paramet
   check(nn::LSTM<T>(o));
   check(nn::GRU<T>(o));
 }
+
+TEMPLATE_TEST_CASE("infer gives forward's output, and training after it is unchanged", "[nn][infer]", float, double) {
+  using T = TestType;
+  Rng rng(23);
+  nn::Sequential<T> net;
+  net.add(nn::Dense<T>(7, 5));
+  net.add(nn::ReLU<T>());
+  net.add(nn::Dense<T>(5, 3));
+  const Matrix<T> X = random_uniform<T>(4, 7, rng), other = random_uniform<T>(6, 7, rng);
+  const Matrix<T> dY = random_uniform<T>(4, 3, rng);
+  const Matrix<T> Y = net.forward(X);
+  const std::vector<Matrix<T>> expected = grads_after_backward<T>(net, X, dY);
+
+  CHECK(net.infer(X) == Y);  // the same kernels in the same order: bit for bit
+  CHECK(net.predict(X) == Y);
+  net.infer(other);  // inference on other rows, then a forward and backward as before
+  CHECK(net.forward(X) == Y);
+  net.backward(dY);
+  const auto params = net.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) CHECK(params[i]->grad == expected[i]);
+  CHECK_THROWS_WITH(net.infer(Matrix<T>(2, 6)), Catch::Contains("Sequential::infer") && Catch::Contains("6"));
+}

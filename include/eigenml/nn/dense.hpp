@@ -53,12 +53,14 @@ class Dense final : public LayerBase<Dense<T>, T> {
 
   /// Y = X W^T + 1 b^T. X: N x in -> Y: N x out. Keeps a copy of X for backward.
   const Matrix<T>& forward(const Matrix<T>& X) override {
-    detail::check_cols("Dense::forward", "X", X, in_);
-    X_ = X;                                      // X: N x in (reuses storage when N is unchanged)
-    Y_.resize(X.rows(), out_);                   // Y: N x out
-    // The bias is added as the product is stored (or Y filled with it first): no pass over Y of
-    // its own.
-    gemm_Y_.run_plus_bias(Y_, X, W_.value.transpose(), b_.value.data());  // N x in * in x out + 1 b^T
+    output("Dense::forward", X);
+    X_ = X;  // X: N x in (reuses storage when N is unchanged)
+    return Y_;
+  }
+
+  /// Y as `forward` computes it, without the copy of X (see Layer::infer).
+  const Matrix<T>& infer(const Matrix<T>& X) override {
+    output("Dense::infer", X);
     return Y_;
   }
 
@@ -98,6 +100,14 @@ class Dense final : public LayerBase<Dense<T>, T> {
   const Parameter<T>& bias() const { return b_; }
 
  private:
+  /// Y_ = X W^T + 1 b^T. The bias is added as the product is stored (or Y filled with it first):
+  /// no pass over Y of its own.
+  void output(const char* where, const Matrix<T>& X) {
+    detail::check_cols(where, "X", X, in_);
+    Y_.resize(X.rows(), out_);                                             // Y: N x out
+    gemm_Y_.run_plus_bias(Y_, X, W_.value.transpose(), b_.value.data());  // N x in * in x out + 1 b^T
+  }
+
   Index in_, out_;
   Parameter<T> W_;  // out x in
   Parameter<T> b_;  // out x 1

@@ -149,6 +149,15 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     return *h;
   }
 
+  /// `forward` through each layer's `infer` (see Layer::infer).
+  const Matrix<T>& infer(const Matrix<T>& X) override {
+    if (layers_.empty()) detail::fail("Sequential::infer", "the network has no layers");
+    if (in_ >= 0) detail::check_cols("Sequential::infer", "X", X, in_);
+    const Matrix<T>* h = &X;
+    for (auto& l : layers_) h = &l->infer(*h);
+    return *h;
+  }
+
   /// dY: dL/d(output) -> dL/dX, through the layers in reverse; sets every parameter's grad.
   /// Without `needs_input_grad()`, returns an empty matrix and stops at the first layer that has
   /// parameters (see `set_needs_input_grad`).
@@ -264,7 +273,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
       // W1's 256 rows as passes of 150 + 106 took 2.6x the time of 128 + 128).
       const Index n = std::min(rows, N - start);
       copy_rows(X, start, n, eval_X_, rows);
-      const Matrix<T>& Y = forward(eval_X_);
+      const Matrix<T>& Y = infer(eval_X_);
       if (start == 0) out.resize(N, Y.cols());
       out.middleRows(start, n) = Y.topRows(n);
     }
@@ -439,7 +448,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
       const Index n = std::min(rows, N - start);
       copy_rows(X, start, n, eval_X_);
       copy_rows(y, start, n, yb);
-      const Matrix<T>& P = forward(eval_X_);
+      const Matrix<T>& P = infer(eval_X_);
       total += static_cast<double>(loss.forward(P, yb)) * static_cast<double>(n);
       if constexpr (is_labels_v<Target>) {
         if (accuracy) {
