@@ -318,16 +318,26 @@ TEST_CASE("predict and evaluate run wide networks a few rows at a time, with one
   CHECK(*rows == std::vector<Index>(7, 1));
   CHECK(loss == Approx((one_pass.array().square().rowwise().sum() / 3.0).mean()).epsilon(1e-12));
 
-  // A narrow network with many parameters per activation: whole batches of batch_size rows.
+  // A narrow network with many parameters per activation: at most batch_size rows a pass, the
+  // rows split evenly over the passes that needs, a short last pass padded with zero rows (the
+  // layers then keep their buffers), and the outputs those of one pass.
   nn::Sequential<T> narrow;
   narrow.add(nn::Dense<T>(64, 64, 1)).add(RowRecorder<T>(rows)).add(nn::Dense<T>(64, 2, 2));
-  const Matrix<T> Xn = random_uniform<T>(300, 64, rng, -1, 1);
+  const Matrix<T> Xn = random_uniform<T>(301, 64, rng, -1, 1);
+  narrow.set_training(false);
+  const Matrix<T> narrow_one_pass = narrow.forward(Xn);
   rows->clear();
-  narrow.predict(Xn);
-  CHECK(*rows == std::vector<Index>{256, 44});
+  const Matrix<T> Pn = narrow.predict(Xn);
+  CHECK(*rows == std::vector<Index>{151, 151});  // 151 + 150 rows, the second padded
+  REQUIRE(Pn.rows() == 301);
+  CHECK((Pn - narrow_one_pass).cwiseAbs().maxCoeff() <= 1e-12 * narrow_one_pass.cwiseAbs().maxCoeff());
   rows->clear();
-  narrow.predict(Xn, 100);
+  narrow.predict(Xn.topRows(300), 100);
   CHECK(*rows == std::vector<Index>{100, 100, 100});
+  rows->clear();
+  const double narrow_loss = narrow.evaluate(Xn, Matrix<T>::Zero(301, 2), mse);  // evaluate: no padding
+  CHECK(*rows == std::vector<Index>{151, 150});
+  CHECK(narrow_loss == Approx((narrow_one_pass.array().square().rowwise().sum() / 2.0).mean()).epsilon(1e-12));
 }
 
 TEMPLATE_TEST_CASE("predict and evaluate run in evaluation mode, in batches, restoring the mode", "[nn][training]",
