@@ -161,8 +161,8 @@ TEMPLATE_TEST_CASE("detail::Gemm::run_plus_bias adds the bias to every row of th
   detail::Gemm<T> gemm;
   // Every path: vector results, a tiny product, dot products (k >= 256, few outputs), Eigen's
   // GEMM, and with AVX-512 the broadcast kernels, which add the bias as they store a row-major C
-  // (a column-major C is filled with it first), over strips, single packets, tails of rows and
-  // every width of the last column block.
+  // (a column-major C is filled with it first and takes the other paths), over strips, single
+  // packets, tails of rows and every width of the last column block.
   const std::vector<std::array<Index, 3>> shapes = {{1, 30, 9},  {9, 30, 1},    {2, 3, 4},    {40, 300, 3},
                                                     {3, 300, 40}, {33, 65, 17}, {70, 600, 33}, {127, 19, 15},
                                                     {15, 72, 127}};
@@ -172,7 +172,8 @@ TEMPLATE_TEST_CASE("detail::Gemm::run_plus_bias adds the bias to every row of th
     check_plus_bias<T, Eigen::ColMajor, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, k, n, rng);
     check_plus_bias<T, Eigen::ColMajor, Eigen::ColMajor, Eigen::ColMajor>(gemm, m, k, n, rng);
   }
-  for (Index m = 2; m <= 9; ++m) check_plus_bias<T, Eigen::RowMajor, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, 21, 67, rng);
+  for (Index m = 2; m <= 9; ++m)
+    check_plus_bias<T, Eigen::RowMajor, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, 21, 67, rng);
 }
 
 TEMPLATE_TEST_CASE("detail::Gemm: an empty inner dimension gives zero, or leaves C as it was", "[nn][gemm]", float,
@@ -268,10 +269,10 @@ TEMPLATE_TEST_CASE("recurrent layers without needs_input_grad keep their paramet
 TEMPLATE_TEST_CASE("infer gives forward's output, and training after it is unchanged", "[nn][infer]", float, double) {
   using T = TestType;
   Rng rng(23);
-  nn::Sequential<T> net;
-  net.add(nn::Dense<T>(7, 5));
+  nn::Sequential<T> net;  // 70 outputs: with AVX-512, the first product takes the broadcast kernel
+  net.add(nn::Dense<T>(7, 70));
   net.add(nn::ReLU<T>());
-  net.add(nn::Dense<T>(5, 3));
+  net.add(nn::Dense<T>(70, 3));
   const Matrix<T> X = random_uniform<T>(4, 7, rng), other = random_uniform<T>(6, 7, rng);
   const Matrix<T> dY = random_uniform<T>(4, 3, rng);
   const Matrix<T> Y = net.forward(X);

@@ -64,8 +64,9 @@ class Gemm {
   }
 
   /// C = A B + 1 b^T: the product with the row vector b (C.cols() values, contiguous) added to
-  /// each of its rows, as in a dense layer's Y = X W^T + 1 b^T. The broadcast kernels add b as
-  /// they store C; the other paths fill C with b and accumulate the product onto it.
+  /// each of its rows, as in a dense layer's Y = X W^T + 1 b^T. For a row-major C the broadcast
+  /// kernels add b as they store C; every other case fills C with b and accumulates the product
+  /// onto it through the other paths.
   template <class DC, class DA, class DB>
   void run_plus_bias(DC&& C, const DA& A, const DB& B, const T* b) {
     using CT = std::remove_cvref_t<DC>;

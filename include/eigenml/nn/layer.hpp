@@ -28,9 +28,11 @@ class Layer {
   virtual const Matrix<T>& forward(const Matrix<T>& X) = 0;
   virtual const Matrix<T>& backward(const Matrix<T>& dY) = 0;
 
-  /// The forward pass for inference only (`Sequential::predict` and `evaluate`): the same output,
-  /// but a layer may skip keeping what `backward` needs (a dense layer's copy of X), so a
-  /// `backward` must follow a `forward`, not an `infer`. By default, `forward`.
+  /// The forward pass for inference only (`Sequential::predict` and `evaluate`, which switch to
+  /// evaluation mode first; here it runs in the current mode): the same output, but a layer may
+  /// skip keeping what `backward` needs (a dense layer's copy of X), so a `backward` must follow
+  /// a `forward`, not an `infer`. In evaluation mode rows must not interact: `predict` pads a
+  /// short last pass with zero rows. By default, `forward`.
   virtual const Matrix<T>& infer(const Matrix<T>& X) { return forward(X); }
 
   /// Trainable parameters, in PyTorch's `state_dict` order for the layer.

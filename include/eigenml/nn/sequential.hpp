@@ -142,20 +142,12 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
 
   /// X: N x input_size() -> N x output width, through every layer.
   const Matrix<T>& forward(const Matrix<T>& X) override {
-    if (layers_.empty()) detail::fail("Sequential::forward", "the network has no layers");
-    if (in_ >= 0) detail::check_cols("Sequential::forward", "X", X, in_);
-    const Matrix<T>* h = &X;
-    for (auto& l : layers_) h = &l->forward(*h);
-    return *h;
+    return through_layers("Sequential::forward", X, &Layer<T>::forward);
   }
 
-  /// `forward` through each layer's `infer` (see Layer::infer).
+  /// `forward` through each layer's `infer` (see Layer::infer), in the current mode.
   const Matrix<T>& infer(const Matrix<T>& X) override {
-    if (layers_.empty()) detail::fail("Sequential::infer", "the network has no layers");
-    if (in_ >= 0) detail::check_cols("Sequential::infer", "X", X, in_);
-    const Matrix<T>* h = &X;
-    for (auto& l : layers_) h = &l->infer(*h);
-    return *h;
+    return through_layers("Sequential::infer", X, &Layer<T>::infer);
   }
 
   /// dY: dL/d(output) -> dL/dX, through the layers in reverse; sets every parameter's grad.
@@ -384,6 +376,16 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     for (Index i = 0; i < n; ++i) copy_row(src, idx[i], dst, i);
   }
 
+  /// X through every layer's `pass` (forward or infer), one virtual call per layer.
+  const Matrix<T>& through_layers(const char* where, const Matrix<T>& X,
+                                  const Matrix<T>& (Layer<T>::*pass)(const Matrix<T>&)) {
+    if (layers_.empty()) detail::fail(where, "the network has no layers");
+    if (in_ >= 0) detail::check_cols(where, "X", X, in_);
+    const Matrix<T>* h = &X;
+    for (auto& l : layers_) h = &((*l).*pass)(*h);
+    return *h;
+  }
+
   /// Rows `first .. first+n-1` of `src` into `dst`, resized to `size` >= n rows (n by default),
   /// the rows past n zero.
   template <class Src, class Dst>
@@ -411,10 +413,12 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
   /// every pass reads again (and its matrix products pack again). W2's convolutional network
   /// (50 KB of ReLU input + output per row) then runs 5 rows at a time, which measured 1.5x
   /// faster than 256 at once; an MLP 784-256-128-10 (235k parameters, 1.6k activations per row)
-  /// stays at 150 rows. The N rows are then split evenly over as many passes as that bound needs
-  /// (W1's 256 rows as 128 + 128, not 150 + 106). Rows never interact in evaluation mode, so the
-  /// outputs are those of one pass over the whole batch up to the matrix products' rounding
-  /// (their blocking, and so their order of summation, may depend on the row count).
+  /// stays at 150 rows. The N rows then go in as many passes as that bound needs, ceil(N / passes)
+  /// rows each, the last one shorter when N is not a multiple (W1's 256 rows as 128 + 128, not
+  /// 150 + 106; `predict` pads the last pass to the others' count, `evaluate` does not). Rows
+  /// never interact in evaluation mode, so the outputs are those of one pass over the whole batch
+  /// up to the matrix products' rounding (their blocking, and so their order of summation, may
+  /// depend on the row count).
   Index inference_rows(Index width, Index N, Index batch_size) {
     Index widest = 1, activations = width, w = width, params = 0;
     for (const auto& l : layers_) {
