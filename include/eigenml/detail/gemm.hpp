@@ -55,12 +55,7 @@ class Gemm {
   /// read in the other storage order). C must not alias A or B.
   template <class DC, class DA, class DB>
   void run(DC&& C, const DA& A, const DB& B, T alpha = T(1), bool accumulate = false) {
-    using CT = std::remove_cvref_t<DC>;
-    static_assert(CT::InnerStrideAtCompileTime == 1 && DA::InnerStrideAtCompileTime == 1 &&
-                      DB::InnerStrideAtCompileTime == 1,
-                  "detail::Gemm needs operands with unit inner stride");
-    eigen_assert(A.rows() == C.rows() && B.rows() == A.cols() && B.cols() == C.cols());
-    product(view(C), view(A), view(B), alpha, accumulate, nullptr);
+    product(checked_view(C, A, B), view(A), view(B), alpha, accumulate, nullptr);
   }
 
   /// C = A B + 1 b^T: the product with the row vector b (C.cols() values, contiguous) added to
@@ -69,12 +64,7 @@ class Gemm {
   /// onto it through the other paths.
   template <class DC, class DA, class DB>
   void run_plus_bias(DC&& C, const DA& A, const DB& B, const T* b) {
-    using CT = std::remove_cvref_t<DC>;
-    static_assert(CT::InnerStrideAtCompileTime == 1 && DA::InnerStrideAtCompileTime == 1 &&
-                      DB::InnerStrideAtCompileTime == 1,
-                  "detail::Gemm needs operands with unit inner stride");
-    eigen_assert(A.rows() == C.rows() && B.rows() == A.cols() && B.cols() == C.cols());
-    product(view(C), view(A), view(B), T(1), false, b);
+    product(checked_view(C, A, B), view(A), view(B), T(1), false, b);
   }
 
   /// Bytes of packing buffer held (grows to the largest blocking seen, never shrinks).
@@ -103,6 +93,18 @@ class Gemm {
     Index row_step() const { return row_major ? outer : 1; }
     Index col_step() const { return row_major ? 1 : outer; }
   };
+
+  /// The view of C, once the operands' strides (at compile time) and shapes (in debug builds) are
+  /// checked for C = A B.
+  template <class DC, class DA, class DB>
+  static View<T> checked_view(DC& C, const DA& A, const DB& B) {
+    using CT = std::remove_cvref_t<DC>;
+    static_assert(CT::InnerStrideAtCompileTime == 1 && DA::InnerStrideAtCompileTime == 1 &&
+                      DB::InnerStrideAtCompileTime == 1,
+                  "detail::Gemm needs operands with unit inner stride");
+    eigen_assert(A.rows() == C.rows() && B.rows() == A.cols() && B.cols() == C.cols());
+    return view(C);
+  }
 
   template <class X>
   static auto view(X& x) {
