@@ -97,7 +97,7 @@ class Gemm {
   /// The view of C, once the operands' strides (at compile time) and shapes (in debug builds) are
   /// checked for C = A B.
   template <class DC, class DA, class DB>
-  static View<T> checked_view(DC& C, const DA& A, const DB& B) {
+  static View<T> checked_view(DC& C, [[maybe_unused]] const DA& A, [[maybe_unused]] const DB& B) {
     using CT = std::remove_cvref_t<DC>;
     static_assert(CT::InnerStrideAtCompileTime == 1 && DA::InnerStrideAtCompileTime == 1 &&
                       DB::InnerStrideAtCompileTime == 1,
