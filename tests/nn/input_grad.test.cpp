@@ -281,6 +281,10 @@ TEMPLATE_TEST_CASE("infer gives forward's output, and training after it is uncha
   CHECK(net.infer(X) == Y);  // the same kernels in the same order: bit for bit
   CHECK(net.predict(X) == Y);
   net.infer(other);  // inference on other rows, then a forward and backward as before
+  // A backward straight after infer would pair dY with an older batch's input: refused.
+  CHECK_THROWS_WITH(net.backward(dY), Catch::Contains("Dense::backward") && Catch::Contains("infer"));
+  net.infer(X);  // even with the same rows as the last forward
+  CHECK_THROWS_WITH(net.backward(dY), Catch::Contains("run forward first"));
   CHECK(net.forward(X) == Y);
   net.backward(dY);
   const auto params = net.parameters();

@@ -55,12 +55,15 @@ class Dense final : public LayerBase<Dense<T>, T> {
   const Matrix<T>& forward(const Matrix<T>& X) override {
     output("Dense::forward", X);
     X_ = X;  // X: N x in (reuses storage when N is unchanged)
+    input_kept_ = true;
     return Y_;
   }
 
-  /// Y as `forward` computes it, without the copy of X (see Layer::infer).
+  /// Y as `forward` computes it, without the copy of X (see Layer::infer): a `backward` before
+  /// the next `forward` throws.
   const Matrix<T>& infer(const Matrix<T>& X) override {
     output("Dense::infer", X);
+    input_kept_ = false;
     return Y_;
   }
 
@@ -68,6 +71,9 @@ class Dense final : public LayerBase<Dense<T>, T> {
   ///   dW = dY^T X   (out x in),  db = dY^T 1   (out x 1),  dX = dY W   (N x in).
   /// Without `needs_input_grad()`, dX is not computed and an empty matrix is returned.
   const Matrix<T>& backward(const Matrix<T>& dY) override {
+    if (!input_kept_)  // X_ would be an older batch's input: a gradient of the wrong batch
+      detail::fail("Dense::backward", "the last pass was infer (predict or evaluate), which keeps no input for "
+                                      "backward; run forward first");
     if (dY.rows() != X_.rows() || dY.cols() != out_)
       detail::fail("Dense::backward", "dY has shape " + detail::shape_of(dY) + ", expected " +
                                           detail::shape_str(X_.rows(), out_) + " (the shape of the last forward output)");
@@ -112,6 +118,7 @@ class Dense final : public LayerBase<Dense<T>, T> {
   Parameter<T> W_;  // out x in
   Parameter<T> b_;  // out x 1
   Matrix<T> X_;     // last input, N x in
+  bool input_kept_ = true;  // false after an infer, until the next forward
   Matrix<T> Y_;     // last output, N x out
   Matrix<T> dX_;    // last input gradient, N x in
   Vector<T> ones_;  // N ones, for the bias gradient

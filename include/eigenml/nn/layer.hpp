@@ -31,7 +31,7 @@ class Layer {
   /// The forward pass for inference only (`Sequential::predict` and `evaluate`, which switch to
   /// evaluation mode first; here it runs in the current mode): the same output, but a layer may
   /// skip keeping what `backward` needs (a dense layer's copy of X), so a `backward` must follow
-  /// a `forward`, not an `infer`. In evaluation mode rows must not interact: `predict` pads a
+  /// a `forward`, not an `infer` (`Dense::backward` throws if it does not). In evaluation mode rows must not interact: `predict` pads a
   /// short last pass with zero rows. By default, `forward`.
   virtual const Matrix<T>& infer(const Matrix<T>& X) { return forward(X); }
 
