@@ -415,7 +415,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
   /// faster than 256 at once; an MLP 784-256-128-10 (235k parameters, 1.6k activations per row)
   /// stays at 150 rows. The N rows then go in as many passes as that bound needs, ceil(N / passes)
   /// rows each, the last one shorter when N is not a multiple (W1's 256 rows as 128 + 128, not
-  /// 150 + 106; `predict` pads the last pass to the others' count, `evaluate` does not). Rows
+  /// 150 + 106), and padded with zero rows to the others' count (the layers keep their buffers). Rows
   /// never interact in evaluation mode, so the outputs are those of one pass over the whole batch
   /// up to the matrix products' rounding (their blocking, and so their order of summation, may
   /// depend on the row count).
@@ -450,9 +450,11 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     Index correct = 0;
     for (Index start = 0; start < N; start += rows) {
       const Index n = std::min(rows, N - start);
-      copy_rows(X, start, n, eval_X_);
+      copy_rows(X, start, n, eval_X_, rows);  // padded as in predict; the loss sees the n rows
       copy_rows(y, start, n, yb);
-      const Matrix<T>& P = infer(eval_X_);
+      const Matrix<T>& full = infer(eval_X_);
+      if (n < rows) eval_P_ = full.topRows(n);
+      const Matrix<T>& P = n < rows ? eval_P_ : full;
       total += static_cast<double>(loss.forward(P, yb)) * static_cast<double>(n);
       if constexpr (is_labels_v<Target>) {
         if (accuracy) {
@@ -585,6 +587,7 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
   Index in_ = -1;     // input width fixed by the first sized layer, -1 while unknown
   Index width_ = -1;  // output width of the layers so far, -1 while unknown
   Matrix<T> eval_X_;  // batch buffer of predict / evaluate
+  Matrix<T> eval_P_;  // evaluate's outputs for the rows of a padded last pass
   std::size_t first_backward_ = 0;  // backward runs layers first_backward_ .. end (see update_input_grad)
   Matrix<T> no_grad_;               // the empty dL/dX returned without needs_input_grad
 };
