@@ -176,6 +176,32 @@ TEMPLATE_TEST_CASE("detail::Gemm::run_plus_bias adds the bias to every row of th
     check_plus_bias<T, Eigen::RowMajor, Eigen::RowMajor, Eigen::ColMajor>(gemm, m, 21, 67, rng);
 }
 
+TEMPLATE_TEST_CASE("detail::Gemm: a copy starts without scratch and computes the same products", "[nn][gemm]", float,
+                   double) {
+  using T = TestType;
+  Rng rng(6);
+  detail::Gemm<T> gemm;
+  // C row-major and B column-major: C^T = B^T A^T with B^T stored along the depth, packed in
+  // strips with AVX-512; otherwise Eigen's blocked GEMM. Both hold scratch.
+  const Matrix<T> A = random_uniform<T>(80, 90, rng);
+  const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor> B = random_uniform<T>(90, 70, rng);
+  Matrix<T> C(80, 70);
+  gemm.run(C, A, B);
+  REQUIRE(gemm.capacity_bytes() > 0);
+  detail::Gemm<T> copy(gemm);
+  CHECK(copy.capacity_bytes() == 0);
+  Matrix<T> C2(80, 70);
+  copy.run(C2, A, B);
+  CHECK(C2 == C);
+  detail::Gemm<T> assigned;
+  assigned.run(C2, A, B);
+  const std::size_t held = assigned.capacity_bytes();
+  assigned = gemm;  // keeps its own scratch
+  CHECK(assigned.capacity_bytes() == held);
+  assigned.run(C2, A, B);
+  CHECK(C2 == C);
+}
+
 TEMPLATE_TEST_CASE("detail::Gemm: an empty inner dimension gives zero, or leaves C as it was", "[nn][gemm]", float,
                    double) {
   using T = TestType;

@@ -48,6 +48,14 @@ class Gemm {
   /// fork/join per product cost more than the product (measured 10x slower at 2 threads).
   explicit Gemm(bool threaded = true) : threaded_(threaded) {}
 
+  /// A copy (a layer copied into another model) takes the setting, not the scratch buffers: two
+  /// copies never share them, and a copy's own fill on its first product.
+  Gemm(const Gemm& other) : threaded_(other.threaded_) {}
+  Gemm& operator=(const Gemm& other) {
+    threaded_ = other.threaded_;
+    return *this;
+  }
+
   /// C = alpha * A * B (`accumulate == false`) or C += alpha * A * B. A: m x k, B: k x n,
   /// C: m x n (sizes checked by Eigen's assertions in debug builds). Each of A, B, C is a dense
   /// expression with direct access and unit inner stride: a matrix, a vector, a `Map`, a block of
@@ -454,9 +462,8 @@ class Gemm {
   class Blocking : public Eigen::internal::level3_blocking<T, T> {
    public:
     Blocking() = default;
-    // A copy gets its own (empty) buffers: two layers must never share packing space.
-    Blocking(const Blocking&) : Blocking() {}
-    Blocking& operator=(const Blocking&) { return *this; }
+    Blocking(const Blocking&) = delete;  // its pointers are into its own buffers (see Gemm's copy)
+    Blocking& operator=(const Blocking&) = delete;
 
     /// Blocking sizes for the column-major product (m x k) (k x n) and buffers large enough.
     void prepare(Index m, Index n, Index k) {
