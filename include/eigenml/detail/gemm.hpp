@@ -48,8 +48,8 @@ class Gemm {
   /// fork/join per product cost more than the product (measured 10x slower at 2 threads).
   explicit Gemm(bool threaded = true) : threaded_(threaded) {}
 
-  /// A copy (a layer copied into another model) takes the setting, not the scratch buffers: two
-  /// copies never share them, and a copy's own fill on its first product.
+  /// A copy (a layer copied into another model) takes the setting, not the scratch buffers: each
+  /// Gemm fills its own on its first product, and none is copied only to be overwritten.
   Gemm(const Gemm& other) : threaded_(other.threaded_) {}
   Gemm& operator=(const Gemm& other) {
     threaded_ = other.threaded_;

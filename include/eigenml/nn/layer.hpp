@@ -31,8 +31,9 @@ class Layer {
   /// The forward pass for inference only (`Sequential::predict` and `evaluate`, which switch to
   /// evaluation mode first; here it runs in the current mode): the same output, but a layer may
   /// skip keeping what `backward` needs (a dense layer's copy of X), so a `backward` must follow
-  /// a `forward`, not an `infer` (`Dense::backward` throws if it does not). In evaluation mode rows must not interact: `predict` pads a
-  /// short last pass with zero rows. By default, `forward`.
+  /// a `forward`, not an `infer` (`Dense::backward` throws if it does not). In evaluation mode
+  /// rows must not interact: `predict` and `evaluate` pad a short last pass with zero rows. By
+  /// default, `forward`.
   virtual const Matrix<T>& infer(const Matrix<T>& X) { return forward(X); }
 
   /// Trainable parameters, in PyTorch's `state_dict` order for the layer.

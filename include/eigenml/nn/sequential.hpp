@@ -415,8 +415,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
   /// faster than 256 at once; an MLP 784-256-128-10 (235k parameters, 1.6k activations per row)
   /// stays at 150 rows. The N rows then go in as many passes as that bound needs, ceil(N / passes)
   /// rows each, the last one shorter when N is not a multiple (W1's 256 rows as 128 + 128, not
-  /// 150 + 106), and padded with zero rows to the others' count (the layers keep their buffers). Rows
-  /// never interact in evaluation mode, so the outputs are those of one pass over the whole batch
+  /// 150 + 106) and padded with zero rows to the others' count, so the layers keep their buffers.
+  /// Rows never interact in evaluation mode, so the outputs are those of one pass over the batch
   /// up to the matrix products' rounding (their blocking, and so their order of summation, may
   /// depend on the row count).
   Index inference_rows(Index width, Index N, Index batch_size) {
