@@ -260,12 +260,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     Matrix<T> out;
     const Index N = X.rows(), rows = inference_rows(X.cols(), N, batch_size);
     for (Index start = 0; start < N; start += rows) {
-      // A last pass of fewer rows is padded with zero rows to the others' count: every layer then
-      // keeps its buffers, where a new row count would reallocate each of them (in a test program,
-      // W1's 256 rows as passes of 150 + 106 took 2.6x the time of 128 + 128).
       const Index n = std::min(rows, N - start);
-      copy_rows(X, start, n, eval_X_, rows);
-      const Matrix<T>& Y = infer(eval_X_);
+      const Matrix<T>& Y = infer_pass(X, start, n, rows);
       if (start == 0) out.resize(N, Y.cols());
       out.middleRows(start, n) = Y.topRows(n);
     }
@@ -376,6 +372,14 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     for (Index i = 0; i < n; ++i) copy_row(src, idx[i], dst, i);
   }
 
+  /// `infer` on rows start .. start+n-1 of X, a pass of n < rows padded with zero rows to `rows`:
+  /// every layer then keeps its buffers, where a new row count would reallocate each of them (in a
+  /// test program, W1's 256 rows as passes of 150 + 106 took 2.6x the time of 128 + 128).
+  const Matrix<T>& infer_pass(const Eigen::Ref<const Matrix<T>>& X, Index start, Index n, Index rows) {
+    copy_rows(X, start, n, eval_X_, rows);
+    return infer(eval_X_);
+  }
+
   /// X through every layer's `pass` (forward or infer), one virtual call per layer.
   const Matrix<T>& through_layers(const char* where, const Matrix<T>& X,
                                   const Matrix<T>& (Layer<T>::*pass)(const Matrix<T>&)) {
@@ -450,9 +454,8 @@ class Sequential final : public LayerBase<Sequential<T>, T> {
     Index correct = 0;
     for (Index start = 0; start < N; start += rows) {
       const Index n = std::min(rows, N - start);
-      copy_rows(X, start, n, eval_X_, rows);  // padded as in predict; the loss sees the n rows
       copy_rows(y, start, n, yb);
-      const Matrix<T>& full = infer(eval_X_);
+      const Matrix<T>& full = infer_pass(X, start, n, rows);  // the loss sees only the n rows
       if (n < rows) eval_P_ = full.topRows(n);
       const Matrix<T>& P = n < rows ? eval_P_ : full;
       total += static_cast<double>(loss.forward(P, yb)) * static_cast<double>(n);
